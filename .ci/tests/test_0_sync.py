@@ -1,0 +1,19 @@
+"The nbdev-ci checks: the notebooks are clean, the package is exported from them, the README is generated from index."
+import filecmp, shutil
+from conftest import ROOT, BIN, run
+
+def status(): return run(['git', 'status', '--porcelain']).stdout
+
+def test_export_and_clean_change_nothing():
+    before = status()
+    run([BIN/'nbdev_export']); run([BIN/'nbdev_clean'])
+    assert status() == before, f"nbdev_export/nbdev_clean changed files: run them and commit\n{run(['git', 'diff', '--stat']).stdout}"
+
+def test_readme_is_generated_from_index(tmp_path):
+    run([BIN/'python', '-c', f"import sys; sys.path.insert(0, '.ci'); import docs; docs.build_readme('.', dest={str(tmp_path)!r})"])
+    assert (tmp_path/'README.md').read_text() == (ROOT/'README.md').read_text(), \
+        "README.md differs from nbs/index.ipynb: run `.venv/bin/python .ci/docs.py readme` and commit"
+    made, kept = tmp_path/'index_files', ROOT/'index_files'
+    if made.exists() or kept.exists():
+        cmp = filecmp.dircmp(made, kept)
+        assert not (cmp.left_only or cmp.right_only or cmp.diff_files), "README figures in index_files/ are stale"

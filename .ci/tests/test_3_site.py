@@ -1,0 +1,190 @@
+"""Browser test of the offline docs site: build it (`.ci/docs.py site`), serve it with `python -m http.server`, drive
+headless Chromium (Selenium, Debian's chromium + chromium-driver) and check the home page, every notebook page (title,
+headings, API entries for every exported name, figures, links), the sidebar and the search. Screenshots go to `_shots/`.
+No network: the driver and browser paths are given, so Selenium Manager never runs.
+"""
+import base64, configparser, json, os, re, socket, subprocess, sys, tempfile, time, urllib.error, urllib.request
+from pathlib import Path, PurePosixPath
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from conftest import ROOT, BIN, run
+
+SITE = ROOT/'_docs'
+PROJ = ROOT
+SHOTS = ROOT/'_shots'
+CHROMIUM = os.environ.get('CHROMIUM_BIN', '/usr/bin/chromium')
+CHROMEDRIVER = os.environ.get('CHROMEDRIVER', '/usr/bin/chromedriver')
+
+# ---------------------------------------------------------------- what the site must contain, from the project
+_ini = configparser.ConfigParser(); _ini.read(PROJ/'settings.ini')
+CFG = _ini['DEFAULT']
+NBS = PROJ/CFG.get('nbs_path', 'nbs')
+LIB = PROJ/CFG.get('lib_path', CFG['lib_name'])
+TITLE = CFG.get('title', CFG['lib_name'])
+
+def html_name(nb):  # as nbdev.doclinks._nbpath2html: 00_core.ipynb -> core.html
+    rel = nb.relative_to(NBS)
+    return str(PurePosixPath(*rel.parent.parts, re.sub(r'^\d+[a-zA-Z0-9]*_', '', rel.name.lower())).with_suffix('.html'))
+
+def _directives(src): return [l[2:].strip() for l in src.splitlines() if l.startswith('#|')]
+
+def nb_expectations(nb):
+    "The title, markdown headings (## and deeper) and number of shown pictures of a notebook."
+    cells = json.loads(nb.read_text())['cells']
+    title, heads, figs = None, [], 0
+    for c in cells:
+        src = ''.join(c['source'])
+        if c['cell_type'] == 'markdown':
+            fence = False
+            for l in src.splitlines():
+                if l.startswith('```'): fence = not fence
+                m = None if fence else re.match(r'^(#+)\s+(.*?)\s*$', l)
+                if m and len(m[1]) == 1 and title is None: title = m[2]
+                elif m: heads.append(re.sub(r'[`*_]', '', m[2]))
+        elif c['cell_type'] == 'code':
+            d = _directives(src)
+            if any(x in ('hide', 'include: false', 'output: false') for x in d): continue
+            figs += sum(1 for o in c.get('outputs', []) if set(o.get('data', {})) & {'image/png', 'image/jpeg', 'image/svg+xml'})
+    return title, heads, figs
+
+NOTEBOOKS = sorted(p for p in NBS.glob('*.ipynb')
+                   if not any(x.startswith(('_', '.')) for x in p.relative_to(NBS).parts) and '.ipynb_checkpoints' not in str(p))
+PAGES = {html_name(nb): nb for nb in NOTEBOOKS}
+
+def exported():
+    "Top-level exported names -> (page, anchor), from nbdev's `_modidx.py` (methods such as `A.f` are not auto-documented)."
+    ns = {}; exec((LIB/'_modidx.py').read_text(), ns)
+    res = {}
+    for mod, syms in ns['d']['syms'].items():
+        for sym, (link, _) in syms.items():
+            name = sym[len(mod)+1:]
+            if '.' not in name: res[name] = tuple(link.split('#', 1))
+    return res
+API = exported()
+SEED_NAMES = ['build_model', 'count_params', 'pc_embarrassment', 'sparse_update', 'calibrate_guilt_threshold', 'run_dense_epoch',
+              'run_sel_epoch', 'eval_full', 'eval_per_class', 'load_cifar10', 'build_loaders', 'build_held_out_loader',
+              'sort_classes_by_difficulty', 'get_stage_loader', 'CLASS_NAMES']
+
+# ---------------------------------------------------------------- fixtures: server, browser
+@pytest.fixture(scope='session')
+def site():
+    "Build the offline site, as a user would: `.ci/docs.py site`."
+    run([BIN/'python', '.ci/docs.py', 'site'], timeout=900)
+    assert (SITE/'index.html').exists(), f'no built site at {SITE}'
+    return SITE
+
+@pytest.fixture(scope='session')
+def base_url(site):
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]
+    srv = subprocess.Popen([sys.executable, '-m', 'http.server', str(port), '--bind', '127.0.0.1', '--directory', str(SITE)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f'http://127.0.0.1:{port}/'
+    for _ in range(100):
+        try: urllib.request.urlopen(url, timeout=1); break
+        except OSError: time.sleep(0.1)
+    else: srv.kill(); pytest.fail('http.server did not start')
+    yield url
+    srv.terminate(); srv.wait(5)
+
+@pytest.fixture(scope='session')
+def driver():
+    for f in (CHROMIUM, CHROMEDRIVER):
+        assert Path(f).exists(), f"{f} not found: run .ci/setup as root, or apt-get install chromium chromium-driver"
+    o = webdriver.ChromeOptions()
+    o.binary_location = CHROMIUM
+    profile = tempfile.TemporaryDirectory()
+    for a in ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+              '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+              f'--user-data-dir={profile.name}', '--window-size=1280,900']: o.add_argument(a)
+    o.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
+    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=o)
+    d.set_page_load_timeout(30)
+    yield d
+    d.quit(); profile.cleanup()
+
+def status(url):
+    try: return urllib.request.urlopen(url, timeout=5).status
+    except urllib.error.HTTPError as e: return e.code
+
+def console_errors(driver):
+    "SEVERE console entries: JS errors and failed loads (the browser's own /favicon.ico request excepted)."
+    return [e['message'] for e in driver.get_log('browser') if e['level'] == 'SEVERE' and '/favicon.ico' not in e['message']]
+
+def shot(driver, name):
+    "Save a full-page PNG (Chrome DevTools' captureBeyondViewport)."
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    size = driver.execute_cdp_cmd('Page.getLayoutMetrics', {})['cssContentSize']
+    clip = dict(x=0, y=0, width=size['width'], height=min(size['height'], 8000), scale=1)
+    png = driver.execute_cdp_cmd('Page.captureScreenshot', dict(format='png', captureBeyondViewport=True, clip=clip))
+    (SHOTS/f'{name}.png').write_bytes(base64.b64decode(png['data']))
+
+def texts(driver, css): return [e.get_attribute('textContent').strip() for e in driver.find_elements(By.CSS_SELECTOR, css)]
+
+# ---------------------------------------------------------------- tests
+def test_home(driver, base_url):
+    driver.get(base_url)
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script('return document.readyState') == 'complete')
+    assert TITLE in driver.title
+    assert TITLE in texts(driver, '.navbar-title')
+    assert console_errors(driver) == []
+    shot(driver, 'home')
+
+@pytest.mark.parametrize('page', list(PAGES))
+def test_page(driver, base_url, page):
+    title, heads, nfigs = nb_expectations(PAGES[page])
+    url = base_url + page
+    assert status(url) == 200
+    driver.get_log('browser')  # clear
+    driver.get(url)
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script('return document.readyState') == 'complete')
+    if title: assert texts(driver, 'h1.title') == [title]
+    shown = set(texts(driver, 'main h2, main h3, main h4'))
+    assert set(heads) <= shown, f'missing headings {set(heads) - shown}'
+    for name, (pg, anchor) in API.items():  # show_doc entries: a heading with nbdev's anchor, named like the symbol
+        if pg != page: continue
+        els = driver.find_elements(By.CSS_SELECTOR, f'main h3[data-anchor-id="{anchor}"], main h2[data-anchor-id="{anchor}"]')
+        assert els and els[0].get_attribute('textContent').strip() == name, f'no API entry for {name} (#{anchor})'
+        assert els[0].find_elements(By.XPATH, './following-sibling::*[contains(@class,"sourceCode")] | '
+                                              './following-sibling::div[contains(@class,"code-copy-outer-scaffold")]'), f'no signature for {name}'
+    imgs = driver.execute_script('return [...document.querySelectorAll("main img")].map(i => [i.complete, i.naturalWidth])')
+    assert len(imgs) >= nfigs, f'expected {nfigs} figures, found {len(imgs)}'
+    assert all(ok and w > 0 for ok, w in imgs), f'broken images: {imgs}'
+    maths = driver.execute_script('return [...document.querySelectorAll("main .math")].map(m => !!m.querySelector(".katex"))')
+    assert all(maths), f'{maths.count(False)} maths not rendered by KaTeX'
+    for link in driver.execute_script('return [...document.querySelectorAll("main a[href]")].map(a => a.href)'):
+        if not link.startswith(base_url): continue  # GitHub source links etc. are not checked offline
+        target, _, frag = link.partition('#')
+        assert status(target) == 200, f'broken link {link}'
+        if frag: assert f'id="{frag}"' in urllib.request.urlopen(target).read().decode(), f'broken anchor {link}'
+    assert console_errors(driver) == []
+    shot(driver, page.replace('/', '_').removesuffix('.html'))
+
+def test_sidebar_links(driver, base_url):
+    driver.get(base_url)
+    hrefs = [a.get_attribute('href') for a in driver.find_elements(By.CSS_SELECTOR, '#quarto-sidebar a.sidebar-link[href]')]
+    assert len(hrefs) >= len(PAGES)
+    assert {h[len(base_url):] for h in hrefs} >= set(PAGES)
+    for h in hrefs:
+        assert status(h) == 200, h
+        driver.get(h)
+        assert driver.find_elements(By.CSS_SELECTOR, '#quarto-sidebar a.sidebar-link.active'), f'{h}: not the active page'
+
+@pytest.mark.parametrize('name', SEED_NAMES)
+def test_search(driver, base_url, name):
+    page, anchor = API[name]
+    driver.get(base_url)
+    box = WebDriverWait(driver, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, '#quarto-search input'))
+    box.click(); box.send_keys(name)
+    want = f'{page}#{anchor}'
+    hit = lambda d: [a for a in d.find_elements(By.CSS_SELECTOR, '.smalldocs-search-results a.search-result')
+                     if a.get_attribute('href').endswith(want)]
+    links = WebDriverWait(driver, 10).until(hit, f'no search result for {name} linking to {want}')
+    if name == SEED_NAMES[0]: shot(driver, 'search')
+    links[0].click()
+    WebDriverWait(driver, 10).until(lambda d: d.current_url.endswith(want))
+    assert driver.find_elements(By.ID, anchor)
