@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['PRESETS', 'EXPERIMENTS', 'DEFAULT_EXPERIMENTS', 'SEL_SYSTEMS', 'SUMMARY_METRICS', 'COLORS', 'SEED_FILES', 'Preset',
            'prunable', 'prune_and_rewind', 'restore_pruning', 'system_phases', 'planned_epochs', 'write_rows',
-           'save_atomic', 'run_paths', 'snapshot', 'run_experiment', 'BenchmarkError', 'check_args', 'prepare_out',
-           'machine_info', 'run_benchmark', 'plt_close', 'load_histories', 'summarize', 'format_summary',
-           'write_summary', 'seed_history', 'plot_benchmark', 'snapshot_grid', 'plot_thermal_snapshot', 'sel_bench',
-           'main']
+           'save_atomic', 'run_paths', 'finished_without_checkpoint', 'snapshot', 'run_experiment', 'BenchmarkError',
+           'check_args', 'prepare_out', 'machine_info', 'run_benchmark', 'load_histories', 'summarize',
+           'format_summary', 'write_summary', 'seed_history', 'plot_benchmark', 'snapshot_grid',
+           'plot_thermal_snapshot', 'sel_bench', 'main']
 
 # %% ../nbs/05_benchmark.ipynb #b377c1c3
 import copy, csv, importlib.resources, json, math, os, platform, shlex, sys, time
@@ -138,6 +138,12 @@ def run_paths(out:Path, name:str, seed:int):
     return dict(csv=out/f'seed{seed}'/f'hist_{name}.csv', final=out/f'seed{seed}'/f'final_{name}.json',
                 ckpt=out/'ckpt'/f'seed{seed}_{name}.pt')
 
+def finished_without_checkpoint(paths:dict):
+    "A system that finished (its final summary and all its history rows are there) but whose checkpoint is gone."
+    if paths['ckpt'].exists() or not (paths['final'].exists() and paths['csv'].exists()): return False
+    final = json.loads(paths['final'].read_text())
+    return final['status'] != 'running' and len(pd.read_csv(paths['csv'])) == final['epochs']
+
 # %% ../nbs/05_benchmark.ipynb #1ed92b5e
 @torch.no_grad()
 def snapshot(model:nn.Module, test, n_per_class:int=10):
@@ -172,6 +178,10 @@ def run_experiment(name:str, # a key of `EXPERIMENTS`
         write_rows(paths['csv'], state['rows'])
         log(f"{label}, seed {seed}: already {state['status']} ({len(state['rows'])} epochs)")
         return json.loads(paths['final'].read_text())
+    if resume and state is None and finished_without_checkpoint(paths):  # e.g. committed results: no checkpoints
+        final = json.loads(paths['final'].read_text())
+        log(f"{label}, seed {seed}: already {final['status']} ({final['epochs']} epochs; no checkpoint, its history is kept)")
+        return final
 
     torch.manual_seed(seed)
     model = build_model(train.n_classes, train.channels, preset.width, device=device)
@@ -341,11 +351,12 @@ def run_benchmark(preset:str='quick', # a key of `PRESETS`
     summary = summarize(hist, finals)
     write_summary(summary, out, p, seeds)
     log(format_summary(summary, p, seeds))
-    fig = plot_benchmark(hist, summary, p); fig.savefig(out/'benchmark_results.png', dpi=80); plt_close(fig)
-    fig = plot_thermal_snapshot(finals, data[1], seeds[0]); fig.savefig(out/'thermal_snapshot.png', dpi=100); plt_close(fig)
+    fig = plot_benchmark(hist, summary, p); fig.savefig(out/'benchmark_results.png', dpi=80); _close_figure(fig)
+    fig = plot_thermal_snapshot(finals, data[1], seeds[0]); fig.savefig(out/'thermal_snapshot.png', dpi=100); _close_figure(fig)
     return summary
 
-def plt_close(fig):
+def _close_figure(fig):
+    "Free a figure's memory (pyplot is imported here, when a figure exists, not with the package)."
     import matplotlib.pyplot as plt
     plt.close(fig)
 
@@ -393,16 +404,15 @@ def format_summary(summary:pd.DataFrame, preset:Preset, seeds):
     head = (f"BENCHMARK RESULTS, preset {preset.name} ({preset.dataset}, ResNet-18 width {preset.width}), "
             f"{n} seed{'s' if n > 1 else ''}{' (mean ± std)' if n > 1 else ' (a single seed is not a result)'}\n"
             f"held-out = first {preset.held_per_class} test images per class; time = training wall-clock, evaluation excluded\n")
-    cols = [('System', 20), ('Full test %', 14), ('Held-out %', 14), ("Seed's FLOPs T", 16), ('Executed T', 14),
-            ('Time s', 14), ('Sparsity', 9), ('Saved:seed', 12), ('Saved:exec', 12), ('Saved:time', 12)]
-    lines = [head + ''.join(c.ljust(w) for c, w in cols), '-' * sum(w for _, w in cols)]
-    for _, s in summary.iterrows():
-        cells = [s.system + ('' if not s.failed else f' ({s.failed} failed)'), _pm(s, 'test_full', '{:.1f}', 100),
-                 _pm(s, 'test_100', '{:.1f}', 100), _pm(s, 'flops_T', '{:.3g}'), _pm(s, 'flops_measured_T', '{:.3g}'),
-                 _pm(s, 'time_s', '{:.1f}'), f"{s.sparsity_mean:.3f}", _pm(s, 'saved_counted', '{:.0f}%', 100),
-                 _pm(s, 'saved_executed', '{:.0f}%', 100), _pm(s, 'saved_time', '{:.0f}%', 100)]
-        lines.append(''.join(c.ljust(w) for c, (_, w) in zip(cells, cols)))
-    return '\n'.join(lines)
+    heads = ['System', 'Full test %', 'Held-out %', "Seed's FLOPs T", 'Executed T', 'Time s', 'Sparsity',
+             'Saved:seed', 'Saved:exec', 'Saved:time']
+    rows = [[s.system + ('' if not s.failed else f' ({s.failed} failed)'), _pm(s, 'test_full', '{:.1f}', 100),
+             _pm(s, 'test_100', '{:.1f}', 100), _pm(s, 'flops_T', '{:.3g}'), _pm(s, 'flops_measured_T', '{:.3g}'),
+             _pm(s, 'time_s', '{:.1f}'), f"{s.sparsity_mean:.3f}", _pm(s, 'saved_counted', '{:.0f}%', 100),
+             _pm(s, 'saved_executed', '{:.0f}%', 100), _pm(s, 'saved_time', '{:.0f}%', 100)] for _, s in summary.iterrows()]
+    widths = [max(map(len, col)) + 2 for col in zip(heads, *rows)]  # every column as wide as its widest cell
+    line = lambda cells: ''.join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+    return '\n'.join([head + line(heads), '-' * sum(widths)] + [line(r) for r in rows])
 
 def write_summary(summary:pd.DataFrame, out:Path, preset:Preset, seeds):
     "summary.csv (per system), summary_runs.csv (per system and seed), summary.json, summary.txt."

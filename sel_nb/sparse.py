@@ -7,13 +7,13 @@ __all__ = ['gradients', 'mask_gradients_', 'sparse_update', 'abs_values', 'perce
            'gamma_for_sparsity', 'guilt_decay', 'loss_scaled_lr', 'make_optimizer', 'LossScaledLR', 'AdaptiveGuilt',
            'GuiltMask', 'GuiltHooks']
 
-# %% ../nbs/03_sparse_update.ipynb #c2fe1d0b
+# %% ../nbs/03_sparse_update.ipynb #afb192bb
 import copy, math
 import torch
 from torch import nn
 import torch.nn.functional as F
 
-# %% ../nbs/03_sparse_update.ipynb #785cea7f
+# %% ../nbs/03_sparse_update.ipynb #21a26a07
 def gradients(model_or_params): # a module, an iterable of parameters, or an iterable of gradient tensors
     "The gradient tensors to mask: `.grad` of parameters (those that have one), or the tensors themselves."
     items = model_or_params.parameters() if isinstance(model_or_params, nn.Module) else model_or_params
@@ -52,7 +52,7 @@ def sparse_update(model_or_params, # a module, its parameters, or gradient tenso
     kept = mask_gradients_(grads, gamma, residuals)
     return 1 - kept.item() / sum(g.numel() for g in grads)
 
-# %% ../nbs/03_sparse_update.ipynb #d184e14c
+# %% ../nbs/03_sparse_update.ipynb #3293d5d1
 def abs_values(model_or_params):
     "All gradient magnitudes, as one flat tensor."
     return torch.cat([g.detach().abs().flatten() for g in gradients(model_or_params)])
@@ -87,7 +87,7 @@ def gamma_for_sparsity(params_or_grads, # a module, its parameters, or gradient 
     k = round(target * a.numel())
     return 0.0 if k == 0 else torch.kthvalue(a, k).values.item()
 
-# %% ../nbs/03_sparse_update.ipynb #e537a16e
+# %% ../nbs/03_sparse_update.ipynb #90528e28
 def guilt_decay(stage:int, # stage index, 0 to n_stages - 1
                 n_stages:int=5, # number of stages
                 total:float=0.3): # decay reached after `n_stages` stages
@@ -123,7 +123,7 @@ class LossScaledLR:
             if isinstance(g['lr'], torch.Tensor): g['lr'].fill_(self.base_lr)
             else: g['lr'] = self.base_lr
 
-# %% ../nbs/03_sparse_update.ipynb #4ccecdc2
+# %% ../nbs/03_sparse_update.ipynb #c2c1f937
 class AdaptiveGuilt:
     "γ that holds the measured sparsity at `target`: γ = κ · mean|g|, with κ adjusted by integral feedback on the device."
     def __init__(self, target:float=0.95, # sparsity to hold, in [0, 1)
@@ -142,7 +142,7 @@ class AdaptiveGuilt:
     def update(self, sparsity:torch.Tensor): # the sparsity measured at this step's γ
         self.log_kappa += self.gain * (self.target - sparsity)
 
-# %% ../nbs/03_sparse_update.ipynb #2ced6d14
+# %% ../nbs/03_sparse_update.ipynb #12271df6
 class GuiltMask:
     "SEL's sparse update for a training loop: call it after `backward()`; it masks, measures and adapts on the device."
     def __init__(self, gamma:float=None, # fixed threshold (the seed's way)...
@@ -187,7 +187,7 @@ class GuiltMask:
         self.gamma, self.decay, self.residuals = sd['gamma'], sd['decay'], sd['residuals']
         if self.controller is not None: self.controller.log_kappa = sd['log_kappa']
 
-# %% ../nbs/03_sparse_update.ipynb #2a071fef
+# %% ../nbs/03_sparse_update.ipynb #09afca21
 class GuiltHooks:
     "SEL masking for any model via `post_accumulate_grad` hooks: on when built, off after `remove()` (or a `with` block)."
     def __init__(self, model:nn.Module, # the model whose gradients to mask

@@ -3,7 +3,7 @@ headless Chromium (Selenium, Debian's chromium + chromium-driver) and check the 
 headings, API entries for every exported name, figures, links), the sidebar and the search. Screenshots go to `_shots/`.
 No network: the driver and browser paths are given, so Selenium Manager never runs.
 """
-import base64, configparser, json, os, re, socket, subprocess, sys, tempfile, time, urllib.error, urllib.request
+import base64, configparser, json, os, re, socket, subprocess, sys, tempfile, time, urllib.error, urllib.parse, urllib.request
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -63,12 +63,13 @@ def exported():
     for mod, syms in ns['d']['syms'].items():
         for sym, (link, _) in syms.items():
             name = sym[len(mod)+1:]
-            if '.' not in name: res[name] = tuple(link.split('#', 1))
+            if '.' not in name and not name.startswith('_'): res[name] = tuple(link.split('#', 1))  # show_doc skips _private
     return res
 API = exported()
 SEED_NAMES = ['build_model', 'count_params', 'pc_embarrassment', 'sparse_update', 'calibrate_guilt_threshold', 'run_dense_epoch',
               'run_sel_epoch', 'eval_full', 'eval_per_class', 'load_cifar10', 'build_loaders', 'build_held_out_loader',
-              'sort_classes_by_difficulty', 'get_stage_loader', 'CLASS_NAMES']
+              'sort_classes_by_difficulty', 'get_stage_loader']
+SEED_CONSTANTS = {'CLASS_NAMES': 'data.html', 'SEED_STAGES': 'curriculum.html'}  # not in _modidx: found on their page
 
 # ---------------------------------------------------------------- fixtures: server, browser
 @pytest.fixture(scope='session')
@@ -112,8 +113,11 @@ def status(url):
     except urllib.error.HTTPError as e: return e.code
 
 def console_errors(driver):
-    "SEVERE console entries: JS errors and failed loads (the browser's own /favicon.ico request excepted)."
-    return [e['message'] for e in driver.get_log('browser') if e['level'] == 'SEVERE' and '/favicon.ico' not in e['message']]
+    "SEVERE console entries: JS errors and failed loads (the browser's own /favicon.ico request and, offline, resources"
+    " from other hosts, such as the Colab badges, excepted)."
+    offsite = lambda m: re.match(r'https?://', m) and not m.startswith(('http://127.0.0.1', 'http://localhost'))
+    return [e['message'] for e in driver.get_log('browser')
+            if e['level'] == 'SEVERE' and '/favicon.ico' not in e['message'] and not offsite(e['message'])]
 
 def shot(driver, name):
     "Save a full-page PNG (Chrome DevTools' captureBeyondViewport)."
@@ -123,7 +127,9 @@ def shot(driver, name):
     png = driver.execute_cdp_cmd('Page.captureScreenshot', dict(format='png', captureBeyondViewport=True, clip=clip))
     (SHOTS/f'{name}.png').write_bytes(base64.b64decode(png['data']))
 
-def texts(driver, css): return [e.get_attribute('textContent').strip() for e in driver.find_elements(By.CSS_SELECTOR, css)]
+def plain(s): return s.replace('\u2019', "'").replace('\u2018', "'").replace('\u201c', '"').replace('\u201d', '"')  # smart quotes
+
+def texts(driver, css): return [plain(e.get_attribute('textContent').strip()) for e in driver.find_elements(By.CSS_SELECTOR, css)]
 
 # ---------------------------------------------------------------- tests
 def test_home(driver, base_url):
@@ -151,16 +157,17 @@ def test_page(driver, base_url, page):
         assert els and els[0].get_attribute('textContent').strip() == name, f'no API entry for {name} (#{anchor})'
         assert els[0].find_elements(By.XPATH, './following-sibling::*[contains(@class,"sourceCode")] | '
                                               './following-sibling::div[contains(@class,"code-copy-outer-scaffold")]'), f'no signature for {name}'
-    imgs = driver.execute_script('return [...document.querySelectorAll("main img")].map(i => [i.complete, i.naturalWidth])')
+    imgs = driver.execute_script('return [...document.querySelectorAll("main img")].map(i => [i.src, i.complete, i.naturalWidth])')
+    imgs = [i for i in imgs if not re.match(r'https?://', i[0]) or i[0].startswith(base_url)]  # offline: this site's own
     assert len(imgs) >= nfigs, f'expected {nfigs} figures, found {len(imgs)}'
-    assert all(ok and w > 0 for ok, w in imgs), f'broken images: {imgs}'
+    assert all(ok and w > 0 for _, ok, w in imgs), f'broken images: {imgs}'
     maths = driver.execute_script('return [...document.querySelectorAll("main .math")].map(m => !!m.querySelector(".katex"))')
     assert all(maths), f'{maths.count(False)} maths not rendered by KaTeX'
     for link in driver.execute_script('return [...document.querySelectorAll("main a[href]")].map(a => a.href)'):
         if not link.startswith(base_url): continue  # GitHub source links etc. are not checked offline
         target, _, frag = link.partition('#')
         assert status(target) == 200, f'broken link {link}'
-        if frag: assert f'id="{frag}"' in urllib.request.urlopen(target).read().decode(), f'broken anchor {link}'
+        if frag: assert f'id="{urllib.parse.unquote(frag)}"' in urllib.request.urlopen(target).read().decode(), f'broken anchor {link}'
     assert console_errors(driver) == []
     shot(driver, page.replace('/', '_').removesuffix('.html'))
 
@@ -174,17 +181,28 @@ def test_sidebar_links(driver, base_url):
         driver.get(h)
         assert driver.find_elements(By.CSS_SELECTOR, '#quarto-sidebar a.sidebar-link.active'), f'{h}: not the active page'
 
-@pytest.mark.parametrize('name', SEED_NAMES)
-def test_search(driver, base_url, name):
-    page, anchor = API[name]
+def search(driver, base_url, name, want):
+    "Type `name` in the search box; the result links to `want` (`page#anchor`, or a page: any anchor on it)."
     driver.get(base_url)
     box = WebDriverWait(driver, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, '#quarto-search input'))
     box.click(); box.send_keys(name)
-    want = f'{page}#{anchor}'
     hit = lambda d: [a for a in d.find_elements(By.CSS_SELECTOR, '.smalldocs-search-results a.search-result')
-                     if a.get_attribute('href').endswith(want)]
-    links = WebDriverWait(driver, 10).until(hit, f'no search result for {name} linking to {want}')
+                     if a.get_attribute('href').endswith(want) or a.get_attribute('href').partition('#')[0].endswith('/' + want)]
+    return WebDriverWait(driver, 10).until(hit, f'no search result for {name} linking to {want}')
+
+@pytest.mark.parametrize('name', SEED_NAMES)
+def test_search(driver, base_url, name):
+    page, anchor = API[name]
+    want = f'{page}#{anchor}'
+    links = search(driver, base_url, name, want)
     if name == SEED_NAMES[0]: shot(driver, 'search')
     links[0].click()
     WebDriverWait(driver, 10).until(lambda d: d.current_url.endswith(want))
     assert driver.find_elements(By.ID, anchor)
+
+@pytest.mark.parametrize('name', list(SEED_CONSTANTS))
+def test_search_constants(driver, base_url, name):
+    links = search(driver, base_url, name, SEED_CONSTANTS[name])
+    links[0].click()
+    WebDriverWait(driver, 10).until(lambda d: SEED_CONSTANTS[name] in d.current_url)
+    assert name in driver.find_element(By.CSS_SELECTOR, 'main').get_attribute('textContent')
