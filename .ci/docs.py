@@ -17,7 +17,7 @@ On GitHub, `.github/workflows/deploy.yaml` builds the same `_quarto.yml` site wi
 Dependencies: nbdev>=2.4,<3, fastcore<1.15, execnb<0.2, smalldocs 0.5.x (PyYAML, markdown-it-py come with them).
 No Quarto, no network. The library must be importable (pip install -e .) since nbdev runs `show_doc` for it.
 """
-import base64, json, os, re, shutil, sys, time
+import base64, json, re, shutil, sys, time
 from pathlib import Path
 from urllib.parse import urljoin
 

@@ -1,5 +1,5 @@
 "Shared fixtures for the suite: the repository root, and commands run from the project's environment."
-import os, subprocess, sys
+import subprocess, sys
 from pathlib import Path
 import pytest
 

@@ -1,5 +1,5 @@
 "The nbdev-ci checks: the notebooks are clean, the package is exported from them, the README is generated from index."
-import filecmp, shutil
+import filecmp
 from conftest import ROOT, BIN, run
 
 def status(): return run(['git', 'status', '--porcelain']).stdout

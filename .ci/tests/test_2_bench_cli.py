@@ -1,7 +1,6 @@
 """End-to-end tests of the `sel_bench` command: outputs, one-line errors that touch nothing, resume after a kill,
 and the `paper` preset pinned to the seed's configuration and run for a couple of batches per system."""
-import filecmp, hashlib, os, signal, subprocess, sys, time
-from pathlib import Path
+import hashlib, signal, subprocess, time
 import pandas as pd
 import pytest
 from conftest import BIN, ROOT, run
@@ -78,7 +77,7 @@ def test_resume_after_kill_gives_the_same_rows(smoke_run, tmp_path):
 
 def test_paper_preset_is_the_seeds_configuration_and_runs(tmp_path):
     from sel_nb.benchmark import PRESETS
-    from sel_nb.curriculum import SEED_WINDOWS, seed_stages
+    from sel_nb.curriculum import seed_stages
     from sel_nb.data import write_cifar_like
     p = PRESETS['paper']
     assert (p.dataset, p.width, p.batch_size, p.lr) == ('cifar10', 64, 64, 1e-3)
