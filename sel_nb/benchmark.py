@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['PRESETS', 'EXPERIMENTS', 'DEFAULT_EXPERIMENTS', 'SEL_SYSTEMS', 'SUMMARY_METRICS', 'COLORS', 'SEED_FILES', 'Preset',
            'prunable', 'prune_and_rewind', 'restore_pruning', 'system_phases', 'planned_epochs', 'write_rows',
-           'save_atomic', 'run_paths', 'finished_without_checkpoint', 'snapshot', 'run_experiment', 'BenchmarkError',
+           'save_atomic', 'run_paths', 'final_without_checkpoint', 'snapshot', 'run_experiment', 'BenchmarkError',
            'check_args', 'prepare_out', 'machine_info', 'run_benchmark', 'load_histories', 'summarize',
            'format_summary', 'write_summary', 'seed_history', 'plot_benchmark', 'snapshot_grid',
            'plot_thermal_snapshot', 'sel_bench', 'main']
@@ -138,11 +138,11 @@ def run_paths(out:Path, name:str, seed:int):
     return dict(csv=out/f'seed{seed}'/f'hist_{name}.csv', final=out/f'seed{seed}'/f'final_{name}.json',
                 ckpt=out/'ckpt'/f'seed{seed}_{name}.pt')
 
-def finished_without_checkpoint(paths:dict):
-    "A system that finished (its final summary and all its history rows are there) but whose checkpoint is gone."
-    if paths['ckpt'].exists() or not (paths['final'].exists() and paths['csv'].exists()): return False
+def final_without_checkpoint(paths:dict):
+    "The final summary of a system that finished (all its history rows are there) but whose checkpoint is gone, else None."
+    if paths['ckpt'].exists() or not (paths['final'].exists() and paths['csv'].exists()): return None
     final = json.loads(paths['final'].read_text())
-    return final['status'] != 'running' and len(pd.read_csv(paths['csv'])) == final['epochs']
+    return final if final['status'] != 'running' and len(pd.read_csv(paths['csv'])) == final['epochs'] else None
 
 # %% ../nbs/05_benchmark.ipynb #1ed92b5e
 @torch.no_grad()
@@ -178,8 +178,7 @@ def run_experiment(name:str, # a key of `EXPERIMENTS`
         write_rows(paths['csv'], state['rows'])
         log(f"{label}, seed {seed}: already {state['status']} ({len(state['rows'])} epochs)")
         return json.loads(paths['final'].read_text())
-    if resume and state is None and finished_without_checkpoint(paths):  # e.g. committed results: no checkpoints
-        final = json.loads(paths['final'].read_text())
+    if resume and state is None and (final := final_without_checkpoint(paths)):  # e.g. committed results: no checkpoints
         log(f"{label}, seed {seed}: already {final['status']} ({final['epochs']} epochs; no checkpoint, its history is kept)")
         return final
 
