@@ -6,7 +6,7 @@
 __all__ = ['PRESETS', 'EXPERIMENTS', 'DEFAULT_EXPERIMENTS', 'SEL_SYSTEMS', 'SUMMARY_METRICS', 'COLORS', 'SEED_FILES', 'Preset',
            'prunable', 'prune_and_rewind', 'restore_pruning', 'system_phases', 'planned_epochs', 'write_rows',
            'save_atomic', 'run_paths', 'final_without_checkpoint', 'snapshot', 'run_experiment', 'BenchmarkError',
-           'check_args', 'prepare_out', 'machine_info', 'run_benchmark', 'load_histories', 'summarize',
+           'check_args', 'prepare_out', 'machine_info', 'run_benchmark', 'load_histories', 'summarize', 'mean_std',
            'format_summary', 'write_summary', 'seed_history', 'plot_benchmark', 'snapshot_grid',
            'plot_thermal_snapshot', 'sel_bench', 'main']
 
@@ -393,7 +393,8 @@ def summarize(hist:dict, finals:list=()):
     summary.attrs['runs'] = runs
     return summary
 
-def _pm(s, col, fmt, scale=1):
+def mean_std(s, col, fmt, scale=1):
+    "Column `col` of a summary row as `mean ± std` (just the mean for one seed), in format `fmt`, times `scale`."
     m, sd = s[f'{col}_mean'] * scale, s[f'{col}_std'] * scale
     return (fmt.format(m) + (' ± ' + fmt.format(sd) if not np.isnan(sd) else '')) if not np.isnan(m) else 'n/a'
 
@@ -405,10 +406,10 @@ def format_summary(summary:pd.DataFrame, preset:Preset, seeds):
             f"held-out = first {preset.held_per_class} test images per class; time = training wall-clock, evaluation excluded\n")
     heads = ['System', 'Full test %', 'Held-out %', "Seed's FLOPs T", 'Executed T', 'Time s', 'Sparsity',
              'Saved:seed', 'Saved:exec', 'Saved:time']
-    rows = [[s.system + ('' if not s.failed else f' ({s.failed} failed)'), _pm(s, 'test_full', '{:.1f}', 100),
-             _pm(s, 'test_100', '{:.1f}', 100), _pm(s, 'flops_T', '{:.3g}'), _pm(s, 'flops_measured_T', '{:.3g}'),
-             _pm(s, 'time_s', '{:.1f}'), f"{s.sparsity_mean:.3f}", _pm(s, 'saved_counted', '{:.0f}%', 100),
-             _pm(s, 'saved_executed', '{:.0f}%', 100), _pm(s, 'saved_time', '{:.0f}%', 100)] for _, s in summary.iterrows()]
+    rows = [[s.system + ('' if not s.failed else f' ({s.failed} failed)'), mean_std(s, 'test_full', '{:.1f}', 100),
+             mean_std(s, 'test_100', '{:.1f}', 100), mean_std(s, 'flops_T', '{:.3g}'), mean_std(s, 'flops_measured_T', '{:.3g}'),
+             mean_std(s, 'time_s', '{:.1f}'), f"{s.sparsity_mean:.3f}", mean_std(s, 'saved_counted', '{:.0f}%', 100),
+             mean_std(s, 'saved_executed', '{:.0f}%', 100), mean_std(s, 'saved_time', '{:.0f}%', 100)] for _, s in summary.iterrows()]
     widths = [max(map(len, col)) + 2 for col in zip(heads, *rows)]  # every column as wide as its widest cell
     line = lambda cells: ''.join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
     return '\n'.join([head + line(heads), '-' * sum(widths)] + [line(r) for r in rows])
