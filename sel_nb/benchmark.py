@@ -6,7 +6,7 @@
 __all__ = ['BenchmarkError', 'check_args', 'prepare_out', 'machine_info', 'provenance', 'write_config', 'write_report',
            'run_benchmark', 'sel_bench', 'main']
 
-# %% ../nbs/11_benchmark.ipynb #662b1a86
+# %% ../nbs/11_benchmark.ipynb #7e74f8fb
 import json, os, platform, shlex, subprocess, sys
 from dataclasses import asdict
 from pathlib import Path
@@ -20,11 +20,11 @@ from .systems import PRESETS, SYSTEMS, Preset, default_systems
 from .runner import run_system
 from .report import load_histories, summarize, format_summary, write_summary, plot_benchmark, plot_thermal_snapshot
 
-# %% ../nbs/11_benchmark.ipynb #6c942f0c
+# %% ../nbs/11_benchmark.ipynb #08898bcc
 class BenchmarkError(ValueError):
     "A benchmark argument that cannot work; the message is one line."
 
-# %% ../nbs/11_benchmark.ipynb #2c800863
+# %% ../nbs/11_benchmark.ipynb #390a7b22
 def check_args(preset:str, systems, seeds, data_dir, out, device, trial=None):
     "Validate a benchmark's arguments; returns them resolved. Raises `BenchmarkError` with one line."
     if preset not in PRESETS: raise BenchmarkError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
@@ -43,7 +43,7 @@ def check_args(preset:str, systems, seeds, data_dir, out, device, trial=None):
     if device.type == 'cuda' and not torch.cuda.is_available(): raise BenchmarkError("device cuda asked for, but CUDA is not available here")
     return p, systems, seeds, device, Path(out) if out is not None else Path('runs')/preset
 
-# %% ../nbs/11_benchmark.ipynb #489125c5
+# %% ../nbs/11_benchmark.ipynb #3584909c
 def prepare_out(out:Path, resume:bool, preset:Preset):
     "Make sure `out` is writable and will not overwrite results unless resuming them."
     try:
@@ -58,7 +58,7 @@ def prepare_out(out:Path, resume:bool, preset:Preset):
     if resume and cfg.exists() and json.loads(cfg.read_text())['preset']['name'] != preset.name:
         raise BenchmarkError(f"output folder {out} holds a {json.loads(cfg.read_text())['preset']['name']!r} run, not {preset.name!r}")
 
-# %% ../nbs/11_benchmark.ipynb #73d49803
+# %% ../nbs/11_benchmark.ipynb #90b1058b
 def machine_info(device):
     "What the run ran on."
     info = dict(python=platform.python_version(), torch=torch.__version__, platform=platform.platform(),
@@ -77,7 +77,7 @@ def provenance():
     return dict(sel_nb=sel_nb.__version__, git_commit=head.stdout.strip() if ok else None,
                 git_dirty=bool(status.stdout.strip()) if ok else None)
 
-# %% ../nbs/11_benchmark.ipynb #23a99278
+# %% ../nbs/11_benchmark.ipynb #da55429d
 def _say(msg:str):
     "Print without breaking progress bars."
     from tqdm.auto import tqdm
@@ -92,7 +92,7 @@ def _pretrained(p:Preset, weights, log):
         log(f"note: {note}")
         return None, note
 
-# %% ../nbs/11_benchmark.ipynb #4bd58e4e
+# %% ../nbs/11_benchmark.ipynb #a3335775
 def write_config(out:Path, p:Preset, systems, seeds, trial, data, device, pretrained_note, pretrained, command):
     "config.json and command.txt: how the run was started (a resumed run keeps the record of its start)."
     if (out/'config.json').exists(): return
@@ -102,7 +102,7 @@ def write_config(out:Path, p:Preset, systems, seeds, trial, data, device, pretra
     (out/'config.json').write_text(json.dumps(config, indent=1, default=str))
     (out/'command.txt').write_text(command + '\n')
 
-# %% ../nbs/11_benchmark.ipynb #d52b149a
+# %% ../nbs/11_benchmark.ipynb #23e40545
 def write_report(out:Path, p:Preset, systems, seeds, finals:list, test, log):
     "The summary files, the printed table and the figures of a finished run."
     import matplotlib.pyplot as plt
@@ -116,7 +116,7 @@ def write_report(out:Path, p:Preset, systems, seeds, finals:list, test, log):
         fig = plot_thermal_snapshot(finals, test, seeds[0]); fig.savefig(out/'thermal_snapshot.png', dpi=100); plt.close(fig)
     return summary
 
-# %% ../nbs/11_benchmark.ipynb #56f41c9a
+# %% ../nbs/11_benchmark.ipynb #031a8dbd
 def run_benchmark(preset:str='quick', # a key of `PRESETS`
                   experiments=None, # systems to run, keys of `SYSTEMS` (default: the seed's four)
                   seeds=None, # seeds (default: the preset's)
@@ -142,7 +142,7 @@ def run_benchmark(preset:str='quick', # a key of `PRESETS`
     finals = [run_system(e, p, s, data, out, device, resume, state, trial, progress, log) for s in seeds for e in systems]
     return write_report(out, p, systems, seeds, finals, data[1], log)
 
-# %% ../nbs/11_benchmark.ipynb #cfdf0386
+# %% ../nbs/11_benchmark.ipynb #4e30f13e
 def sel_bench(preset:str='quick', # smoke, quick or paper
               experiments:Param("systems to run: baseline lottery sel95 warmup sel_adaptive (default: the first four)", str, nargs='+')=None,
               seeds:Param("seeds, e.g. 0 1 2 (default: the preset's)", int, nargs='+')=None,
@@ -157,14 +157,14 @@ def sel_bench(preset:str='quick', # smoke, quick or paper
     return run_benchmark(preset, experiments, seeds, data_dir, out, device, resume, weights, trial,
                          progress=not no_progress, command=' '.join(['sel_bench'] + [shlex.quote(a) for a in sys.argv[1:]]))
 
-# %% ../nbs/11_benchmark.ipynb #ed906696
+# %% ../nbs/11_benchmark.ipynb #484ca666
 def _underscored(arg:str):
     "`--data-dir=x` -> `--data_dir=x` (option names only)."
     if not arg.startswith('--'): return arg
     name, eq, value = arg.partition('=')
     return '--' + name[2:].replace('-', '_') + eq + value
 
-# %% ../nbs/11_benchmark.ipynb #b6f3f8f4
+# %% ../nbs/11_benchmark.ipynb #8d961e7c
 def main(argv=None):
     "The `sel_bench` console command: one parse of the arguments, one-line errors, exit status 2 on bad input."
     argv = sys.argv[1:] if argv is None else argv

@@ -9,7 +9,7 @@ __all__ = ['EVENTS', 'HISTORY_COLUMNS', 'CancelBatchException', 'CancelEpochExce
            'predictions', 'class_accuracy', 'eval_full', 'eval_per_class', 'make_evaluator', 'EvalCB', 'Accounting',
            'AccountingCB', 'history_row', 'RecorderCB', 'train_epoch', 'run_dense_epoch', 'run_sel_epoch']
 
-# %% ../nbs/04_learner.ipynb #a2d67b82
+# %% ../nbs/04_learner.ipynb #0de3dbfd
 import time
 from dataclasses import dataclass
 import torch
@@ -21,21 +21,21 @@ from .model import count_params, measure_flops, seed_counted_flops
 from .embarrassment import EmbarrassmentMeter
 from .sparse import GuiltMask, LossScaledLR, make_optimizer
 
-# %% ../nbs/04_learner.ipynb #96362c27
+# %% ../nbs/04_learner.ipynb #91800646
 class CancelBatchException(Exception): "Skip the rest of this batch (no backward, no step)."
 class CancelEpochException(Exception): "End this epoch now; it is measured and recorded as usual."
 class CancelFitException(Exception): "Stop training now."
 
-# %% ../nbs/04_learner.ipynb #fbca079a
+# %% ../nbs/04_learner.ipynb #769212f7
 class Callback:
     "Base class: handle an event by defining a method with its name, e.g. `after_backward`."
     order = 0
 
-# %% ../nbs/04_learner.ipynb #89c9ba29
+# %% ../nbs/04_learner.ipynb #6835bf11
 EVENTS = ('before_fit', 'before_phase', 'before_epoch', 'before_batch', 'after_loss', 'after_backward', 'after_step',
           'after_batch', 'after_epoch', 'after_verdict', 'after_phase', 'after_fit')
 
-# %% ../nbs/04_learner.ipynb #4223b58d
+# %% ../nbs/04_learner.ipynb #b233bd6c
 @dataclass
 class EpochPlan:
     "What the next epoch trains on."
@@ -43,7 +43,7 @@ class EpochPlan:
     indices:torch.Tensor # training samples
     decay:float=1.0 # guilt decay for this epoch
 
-# %% ../nbs/04_learner.ipynb #cf709451
+# %% ../nbs/04_learner.ipynb #53cd7e5b
 class DensePhase:
     "Dense epochs over a fixed set of samples."
     def __init__(self, indices:torch.Tensor, # the samples each epoch trains on
@@ -59,7 +59,7 @@ class DensePhase:
     def state_dict(self): return dict(epoch=self.epoch)
     def load_state_dict(self, sd): self.epoch = sd['epoch']
 
-# %% ../nbs/04_learner.ipynb #1d58ca15
+# %% ../nbs/04_learner.ipynb #291902b1
 @dataclass
 class Phase:
     "A part of a recipe: its name, its schedule of epochs, and the callbacks active while it runs."
@@ -67,7 +67,7 @@ class Phase:
     schedule:object # a `DensePhase` or a `Curriculum`
     cbs:tuple=() # callbacks attached for this phase only
 
-# %% ../nbs/04_learner.ipynb #266cffc0
+# %% ../nbs/04_learner.ipynb #7d112bc0
 class Learner:
     "The training loop. Everything that varies is a callback."
     def __init__(self, model:nn.Module, # the model, on its device
@@ -86,7 +86,7 @@ class Learner:
     @property
     def device(self): return next(self.model.parameters()).device
 
-# %% ../nbs/04_learner.ipynb #7329c349
+# %% ../nbs/04_learner.ipynb #7cd8fe75
 @patch
 def add_cbs(self:Learner, cbs):
     "Attach callbacks."
@@ -105,7 +105,7 @@ def callback(self:Learner, event:str):
         f = getattr(cb, event, None)
         if f is not None: f()
 
-# %% ../nbs/04_learner.ipynb #46de80f0
+# %% ../nbs/04_learner.ipynb #99837320
 @patch
 def one_batch(self:Learner):
     "Train on `self.xb`, `self.yb`."
@@ -122,7 +122,7 @@ def one_batch(self:Learner):
     except CancelBatchException: pass
     self.callback('after_batch')
 
-# %% ../nbs/04_learner.ipynb #f53ae421
+# %% ../nbs/04_learner.ipynb #9420e3f1
 @patch
 def one_epoch(self:Learner, dl):
     "Train on every batch of `dl`, then measure (`after_epoch`)."
@@ -134,7 +134,7 @@ def one_epoch(self:Learner, dl):
     except CancelEpochException: pass
     self.callback('after_epoch')
 
-# %% ../nbs/04_learner.ipynb #78c7ae4b
+# %% ../nbs/04_learner.ipynb #891aa534
 @patch
 def loader(self:Learner, plan:EpochPlan):
     "The `DeviceLoader` of one epoch of `plan`."
@@ -171,11 +171,11 @@ def fit(self:Learner, phases:list, # `Phase`s, run in order
     except CancelFitException: pass
     finally: self.callback('after_fit')
 
-# %% ../nbs/04_learner.ipynb #a3a21115
+# %% ../nbs/04_learner.ipynb #f08b1edc
 class NonFiniteLossError(FloatingPointError):
     "Training produced a NaN or infinite loss."
 
-# %% ../nbs/04_learner.ipynb #6c55bdc7
+# %% ../nbs/04_learner.ipynb #14d6e372
 @dataclass
 class EpochResult:
     "What one training epoch measured."
@@ -187,14 +187,14 @@ class EpochResult:
     E:list=None # per-class embarrassment (SEL)
     C:list=None # per-class confidence (SEL)
 
-# %% ../nbs/04_learner.ipynb #8a375670
+# %% ../nbs/04_learner.ipynb #b07dd1a8
 def pruned_fraction(model:nn.Module):
     "Fraction of prunable weights held at zero by `torch.nn.utils.prune` masks (0 for an unpruned model)."
     masks = [b for n, b in model.named_buffers() if n.endswith('_mask')]
     if not masks: return 0.0
     return 1 - sum(m.sum() for m in masks).item() / sum(m.numel() for m in masks)
 
-# %% ../nbs/04_learner.ipynb #ad872b84
+# %% ../nbs/04_learner.ipynb #d17308ea
 def _sync(device):
     if device.type == 'cuda': torch.cuda.synchronize(device)
 
@@ -214,7 +214,7 @@ class MetricsCB(Callback):
         if not torch.isfinite(torch.tensor(loss)): raise NonFiniteLossError(f"the training loss became {loss}")
         self.learn.result = EpochResult(loss, self.correct.item() / max(self.n, 1), self.n, seconds, pruned_fraction(self.learn.model))
 
-# %% ../nbs/04_learner.ipynb #485a29a7
+# %% ../nbs/04_learner.ipynb #9e27c73d
 class MeterCB(Callback):
     "Per-class embarrassment of the epoch's training batches (`E`, `C` in `learn.result`)."
     order = -10
@@ -223,14 +223,14 @@ class MeterCB(Callback):
     def after_loss(self): self.meter.update(self.learn.preds, self.learn.yb)
     def after_epoch(self): self.learn.result.E, self.learn.result.C = self.meter.E.tolist(), self.meter.C.tolist()
 
-# %% ../nbs/04_learner.ipynb #a1da8acf
+# %% ../nbs/04_learner.ipynb #21ad9e3e
 class LossScaledLRCB(Callback):
     "The seed's learning rate `base_lr * (1 + 2 * loss)` for each step; the base rate again after the epoch."
     def __init__(self, base_lr:float, factor:float=2.0): self.base_lr, self.factor = base_lr, factor
     def after_backward(self): LossScaledLR(self.learn.opt, self.base_lr, self.factor)(self.learn.loss)
     def after_epoch(self): LossScaledLR(self.learn.opt, self.base_lr, self.factor).restore()
 
-# %% ../nbs/04_learner.ipynb #df1d32ff
+# %% ../nbs/04_learner.ipynb #4b9dbe6b
 class GuiltMaskCB(Callback):
     "Masks gradients below the guilt threshold after backward; the epoch's sparsity goes into `learn.result`."
     order = -10
@@ -243,7 +243,7 @@ class GuiltMaskCB(Callback):
     def state_dict(self): return self.mask.state_dict()
     def load_state_dict(self, sd): self.mask.load_state_dict(sd)
 
-# %% ../nbs/04_learner.ipynb #be63ed5f
+# %% ../nbs/04_learner.ipynb #c1393cd6
 class TrialCB(Callback):
     "Train on only the first `n_batches` batches of every epoch."
     def __init__(self, n_batches:int):
@@ -252,7 +252,7 @@ class TrialCB(Callback):
     def after_batch(self):
         if self.learn.iter + 1 >= self.n_batches: raise CancelEpochException()
 
-# %% ../nbs/04_learner.ipynb #64e4578d
+# %% ../nbs/04_learner.ipynb #10b3091a
 def planned_epochs(phases:list):
     "Epochs the phases will run (stages repeated on request would add to this)."
     return sum(p.schedule.planned for p in phases)
@@ -273,7 +273,7 @@ class ProgressCB(Callback):
         self.bar.set_postfix(held_out=f"{self.learn.metrics.get('test_100', float('nan')):.3f}", phase=self.learn.phase.name)
     def after_fit(self): self.bar.close()
 
-# %% ../nbs/04_learner.ipynb #8284fdc3
+# %% ../nbs/04_learner.ipynb #b116be03
 @torch.no_grad()
 def predictions(model:nn.Module, loader):
     "Predicted and true classes for every sample of `loader`, on the device (evaluation mode; the mode is restored)."
@@ -283,13 +283,13 @@ def predictions(model:nn.Module, loader):
         return torch.cat(preds), torch.cat(labels)
     finally: model.train(was_training)
 
-# %% ../nbs/04_learner.ipynb #f962e634
+# %% ../nbs/04_learner.ipynb #fc28eb7a
 def class_accuracy(preds:torch.Tensor, labels:torch.Tensor, n_classes:int):
     "Per-class accuracy (a tensor; NaN for a class with no samples) and overall accuracy."
     hits = torch.bincount(labels[preds == labels], minlength=n_classes)
     return hits / torch.bincount(labels, minlength=n_classes), (preds == labels).float().mean()
 
-# %% ../nbs/04_learner.ipynb #ceeba8f3
+# %% ../nbs/04_learner.ipynb #35525a5a
 def eval_full(model:nn.Module, loader):
     "The seed's `eval_full`: accuracy over the whole loader."
     preds, labels = predictions(model, loader)
@@ -301,7 +301,7 @@ def eval_per_class(model:nn.Module, loader, n_classes:int=None):
     per_class, overall = class_accuracy(preds, labels, n_classes or len(loader.classes))
     return per_class.tolist(), overall.item()
 
-# %% ../nbs/04_learner.ipynb #e66654ec
+# %% ../nbs/04_learner.ipynb #161769e5
 def make_evaluator(test:ImageSet, # the test set
                    n_per_class:int=100, # held-out images per class
                    bs:int=1000, device=None):
@@ -316,14 +316,14 @@ def make_evaluator(test:ImageSet, # the test set
         return dict(test_full=vals[0], test_100=vals[1], per_class=vals[2:])
     return evaluate
 
-# %% ../nbs/04_learner.ipynb #8a1e430d
+# %% ../nbs/04_learner.ipynb #3c063617
 class EvalCB(Callback):
     "Evaluates the model after each epoch into `learn.metrics` (test_full, test_100, per_class)."
     order = 10
     def __init__(self, evaluate): self.evaluate = evaluate
     def after_epoch(self): self.learn.metrics = self.evaluate(self.learn.model)
 
-# %% ../nbs/04_learner.ipynb #7092158a
+# %% ../nbs/04_learner.ipynb #dc299508
 class Accounting:
     "Cumulative cost of a run: executed FLOPs (measured), the seed's counted FLOPs, and training wall-clock."
     def __init__(self, model:nn.Module, # the model being trained
@@ -346,14 +346,14 @@ class Accounting:
     def state_dict(self): return dict(executed=self.executed, seed_counted=self.seed_counted, seconds=self.seconds)
     def load_state_dict(self, sd): self.executed, self.seed_counted, self.seconds = sd['executed'], sd['seed_counted'], sd['seconds']
 
-# %% ../nbs/04_learner.ipynb #95319591
+# %% ../nbs/04_learner.ipynb #9de2f705
 class AccountingCB(Callback):
     "Adds each epoch's measured work and time to an `Accounting`."
     order = 0
     def __init__(self, acct:Accounting): self.acct = acct
     def after_epoch(self): self.acct.add_epoch(self.learn.result)
 
-# %% ../nbs/04_learner.ipynb #bff4b907
+# %% ../nbs/04_learner.ipynb #db86f5c4
 HISTORY_COLUMNS = ['epoch', 'stage', 'phase', 'train_acc', 'train_loss', 'test_full', 'test_100',
                    'flops_T', 'flops_measured_T', 'time_s', 'sparsity']
 
@@ -369,13 +369,13 @@ def history_row(learn:Learner, # after an epoch: its `result`, `metrics`, `plan`
     row.update({f'C_{c}': r.C[i] if r.C else nan for i, c in enumerate(classes)})
     return row
 
-# %% ../nbs/04_learner.ipynb #ebc426ec
+# %% ../nbs/04_learner.ipynb #16cb6aa3
 class RecorderCB(Callback):
     "Appends each finished epoch's history row to `learn.rows`."
     def __init__(self, acct:Accounting): self.acct = acct
     def after_verdict(self): self.learn.rows.append(history_row(self.learn, self.acct))
 
-# %% ../nbs/04_learner.ipynb #8307a5ef
+# %% ../nbs/04_learner.ipynb #64d6f5d3
 def train_epoch(model:nn.Module, loader, optimizer,
                 meter:EmbarrassmentMeter=None, # per-class embarrassment, updated after each forward pass
                 mask:GuiltMask=None, # guilt mask, applied after backward
@@ -387,13 +387,13 @@ def train_epoch(model:nn.Module, loader, optimizer,
     learn.one_epoch(loader)
     return learn.result
 
-# %% ../nbs/04_learner.ipynb #43c380ae
+# %% ../nbs/04_learner.ipynb #30618d95
 def run_dense_epoch(model, loader, optimizer):
     "The seed's dense epoch: returns `(loss, accuracy)`."
     r = train_epoch(model, loader, optimizer)
     return r.loss, r.acc
 
-# %% ../nbs/04_learner.ipynb #3840a57a
+# %% ../nbs/04_learner.ipynb #1d53f340
 def run_sel_epoch(model, loader, optimizer,
                   gamma, # the guilt threshold, or a `GuiltMask` (to keep adaptive or error-feedback state across epochs)
                   base_lr:float=1e-3, # learning rate before loss scaling

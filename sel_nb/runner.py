@@ -7,7 +7,7 @@ __all__ = ['run_paths', 'write_rows', 'save_atomic', 'final_without_checkpoint',
            'load_phases_state', 'CheckpointCB', 'prepare_curriculum', 'restore', 'finished', 'run_system', 'bare_epoch',
            'loop_speed']
 
-# %% ../nbs/08_runner.ipynb #4f8ee0ce
+# %% ../nbs/08_runner.ipynb #64a4c145
 import copy, csv, json, math, os, time
 from pathlib import Path
 import pandas as pd
@@ -23,13 +23,13 @@ from .learner import (Callback, Learner, MetricsCB, AccountingCB, EvalCB, Record
 from .curriculum import class_pools, difficulty_scores
 from .systems import SYSTEMS, Preset, RunSetup, is_pruned, restore_pruning
 
-# %% ../nbs/08_runner.ipynb #9fa3b278
+# %% ../nbs/08_runner.ipynb #3abffb14
 def run_paths(out:Path, key:str, seed:int):
     "Where a system's history, final summary and checkpoint live in a run folder."
     return dict(csv=out/f'seed{seed}'/f'hist_{key}.csv', final=out/f'seed{seed}'/f'final_{key}.json',
                 ckpt=out/'ckpt'/f'seed{seed}_{key}.pt')
 
-# %% ../nbs/08_runner.ipynb #b9a9e1d3
+# %% ../nbs/08_runner.ipynb #77012087
 def _fmt(v):
     if isinstance(v, float): return '' if math.isnan(v) else repr(v)
     return str(v)
@@ -44,21 +44,21 @@ def write_rows(path:Path, rows:list):
         for r in rows: w.writerow([_fmt(v) for v in r.values()])
     os.replace(tmp, path)
 
-# %% ../nbs/08_runner.ipynb #e477aea8
+# %% ../nbs/08_runner.ipynb #c9364a35
 def save_atomic(obj, path:Path):
     "`torch.save` to a temporary file, then rename: a kill leaves the old file or the new one, never half of one."
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + '.tmp')
     torch.save(obj, tmp); os.replace(tmp, path)
 
-# %% ../nbs/08_runner.ipynb #dac34c22
+# %% ../nbs/08_runner.ipynb #1036ad6f
 def final_without_checkpoint(paths:dict):
     "The final summary of a system that finished (all its history rows are there) but whose checkpoint is gone, else None."
     if paths['ckpt'].exists() or not (paths['final'].exists() and paths['csv'].exists()): return None
     final = json.loads(paths['final'].read_text())
     return final if final['status'] != 'running' and len(pd.read_csv(paths['csv'])) == final['epochs'] else None
 
-# %% ../nbs/08_runner.ipynb #ba2e7dfc
+# %% ../nbs/08_runner.ipynb #d73d75b3
 @torch.no_grad()
 def snapshot(model:nn.Module, test, n_per_class:int=10):
     "Predictions and confidences on the first `n_per_class` test images of each class, grouped by class."
@@ -72,14 +72,14 @@ def snapshot(model:nn.Module, test, n_per_class:int=10):
     finally: model.train(was_training)
     return dict(idx=idx.tolist(), label=y.tolist(), pred=pred.tolist(), conf=conf.tolist())
 
-# %% ../nbs/08_runner.ipynb #cbd07ee9
+# %% ../nbs/08_runner.ipynb #c3884d34
 class HistoryCB(Callback):
     "Writes the run's history rows to `path` after every epoch."
     order = 1
     def __init__(self, path:Path): self.path = path
     def after_verdict(self): write_rows(self.path, self.learn.rows)
 
-# %% ../nbs/08_runner.ipynb #147eda90
+# %% ../nbs/08_runner.ipynb #10d4cd1b
 def phases_state(phases:list):
     "Each phase's schedule position and the state of its stateful callbacks."
     return [dict(schedule=p.schedule.state_dict(), cbs=[cb.state_dict() if hasattr(cb, 'state_dict') else None for cb in p.cbs])
@@ -92,7 +92,7 @@ def load_phases_state(phases:list, states:list):
         for cb, sd in zip(p.cbs, st['cbs']):
             if sd is not None: cb.load_state_dict(sd)
 
-# %% ../nbs/08_runner.ipynb #52ed6971
+# %% ../nbs/08_runner.ipynb #1b4787ab
 class CheckpointCB(Callback):
     "Saves a checkpoint to `path` after every epoch; `extra` (a dict) is saved with it."
     order = 2
@@ -104,7 +104,7 @@ class CheckpointCB(Callback):
                     rng=torch.get_rng_state(), **self.extra)
     def after_verdict(self): save_atomic(self.state(), self.path)
 
-# %% ../nbs/08_runner.ipynb #f2ba6035
+# %% ../nbs/08_runner.ipynb #64bde9d9
 def prepare_curriculum(model:nn.Module, train, preset:Preset, seed:int, acct:Accounting):
     "Score the training set and calibrate γ (the work a curriculum system pays for); returns `(pools, gamma)`."
     t = time.perf_counter()
@@ -115,7 +115,7 @@ def prepare_curriculum(model:nn.Module, train, preset:Preset, seed:int, acct:Acc
     acct.add_overhead(forward_samples=len(train), trained_samples=n_probe + len(batch[1]), seconds=time.perf_counter() - t)
     return pools, gamma
 
-# %% ../nbs/08_runner.ipynb #a4df1671
+# %% ../nbs/08_runner.ipynb #408b7bc8
 def restore(learn:Learner, state:dict, acct:Accounting):
     "Continue from a checkpoint: optimizer, phases, accounting, rows and random state (the model is loaded already)."
     learn.opt.load_state_dict(state['optimizer'])
@@ -125,7 +125,7 @@ def restore(learn:Learner, state:dict, acct:Accounting):
     acct.load_state_dict(state['accounting'])
     torch.set_rng_state(state['rng'].cpu())
 
-# %% ../nbs/08_runner.ipynb #f47743e4
+# %% ../nbs/08_runner.ipynb #b4451c76
 def finished(key:str, seed:int, paths:dict, state:dict, resume:bool, log):
     "The final summary of a system that already finished in this folder, else None."
     label = SYSTEMS[key].label
@@ -137,7 +137,7 @@ def finished(key:str, seed:int, paths:dict, state:dict, resume:bool, log):
         log(f"{label}, seed {seed}: already {final['status']} ({final['epochs']} epochs; no checkpoint, its history is kept)")
         return final
 
-# %% ../nbs/08_runner.ipynb #1b21f79b
+# %% ../nbs/08_runner.ipynb #58e21ed2
 def run_system(key:str, # a key of `SYSTEMS`
                preset:Preset, seed:int,
                data:tuple, # (train, test) ImageSets
@@ -184,7 +184,7 @@ def run_system(key:str, # a key of `SYSTEMS`
     save_atomic(ckpt.state(status), paths['ckpt'])
     return final
 
-# %% ../nbs/08_runner.ipynb #80bc7ac7
+# %% ../nbs/08_runner.ipynb #f0df35ee
 def bare_epoch(model:nn.Module, batches:list, opt):
     "The raw ceiling: forward, loss, backward, step over `batches`, nothing else."
     for x, y in batches:

@@ -7,7 +7,7 @@ __all__ = ['PRESETS', 'SYSTEMS', 'Preset', 'RunSetup', 'prunable', 'prune_and_re
            'PruneRewindCB', 'baseline_recipe', 'lottery_recipe', 'stages_phase', 'sel95_recipe', 'sel_adaptive_recipe',
            'warmup_recipe', 'System', 'register', 'default_systems']
 
-# %% ../nbs/06_systems.ipynb #7cbafd39
+# %% ../nbs/06_systems.ipynb #1143e2b6
 from dataclasses import dataclass, field
 from typing import Callable
 import torch
@@ -18,7 +18,7 @@ from .sparse import GuiltMask, make_optimizer
 from .learner import Callback, DensePhase, Phase
 from .curriculum import Curriculum, seed_stages, sel_phase, warmup_indices
 
-# %% ../nbs/06_systems.ipynb #93628b5e
+# %% ../nbs/06_systems.ipynb #dc60f45a
 @dataclass(frozen=True)
 class Preset:
     "The configuration of a benchmark run."
@@ -44,7 +44,7 @@ class Preset:
     seeds:tuple=(0,) # default seeds
     data:dict=field(default_factory=dict) # extra arguments to `load_dataset`
 
-# %% ../nbs/06_systems.ipynb #941ffebb
+# %% ../nbs/06_systems.ipynb #87417563
 PRESETS = {
     'smoke': Preset('smoke', 'synthetic', width=4, batch_size=32, lr=2e-3, baseline_epochs=2, lottery_pretrain_epochs=1,
                     lottery_retrain_epochs=2, prune_fraction=0.8, stage_epochs=1, warmup_epochs=1, warmup_per_class=20,
@@ -58,7 +58,7 @@ PRESETS = {
                     cap=2000, percentile=40, held_per_class=100, pad=4, flip=True, pretrained=True, seeds=(42,)),
 }
 
-# %% ../nbs/06_systems.ipynb #8baa3c60
+# %% ../nbs/06_systems.ipynb #a54edd18
 @dataclass
 class RunSetup:
     "What a recipe needs to build its phases."
@@ -74,12 +74,12 @@ class RunSetup:
     log:Callable=print # where a phase's messages go (the stages' PASS/FAIL)
     def epochs(self, n:int): return min(n, 1) if self.trial else n
 
-# %% ../nbs/06_systems.ipynb #abba097c
+# %% ../nbs/06_systems.ipynb #2064e20e
 def prunable(model:nn.Module):
     "The `(module, 'weight')` pairs to prune: every convolution and linear layer."
     return [(m, 'weight') for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
 
-# %% ../nbs/06_systems.ipynb #0e6750e4
+# %% ../nbs/06_systems.ipynb #ad8322aa
 def prune_and_rewind(model:nn.Module, # the trained model; pruned in place
                      init_state:dict, # its state dict at initialisation
                      fraction:float=0.8): # share of conv and linear weights to prune
@@ -93,7 +93,7 @@ def prune_and_rewind(model:nn.Module, # the trained model; pruned in place
     missing, unexpected = model.load_state_dict(rewound, strict=False)
     assert not unexpected and all(k.endswith('_mask') for k in missing), (missing, unexpected)
 
-# %% ../nbs/06_systems.ipynb #c86a684c
+# %% ../nbs/06_systems.ipynb #3a179b2d
 def is_pruned(state_or_model): # a model or a state dict
     "Whether it carries `torch.nn.utils.prune` masks."
     keys = state_or_model.state_dict() if isinstance(state_or_model, nn.Module) else state_or_model
@@ -103,7 +103,7 @@ def restore_pruning(model:nn.Module):
     "Give an unpruned model the pruned layout (all-ones masks), so that a pruned checkpoint loads into it."
     for m, name in prunable(model): prune.identity(m, name)
 
-# %% ../nbs/06_systems.ipynb #474ad984
+# %% ../nbs/06_systems.ipynb #4d30f629
 class PruneRewindCB(Callback):
     "Before its phase: prune `fraction` of the weights, rewind to `init_state`, start a fresh optimizer."
     def __init__(self, init_state:dict, fraction:float=0.8, lr:float=1e-3):
@@ -113,12 +113,12 @@ class PruneRewindCB(Callback):
         prune_and_rewind(self.learn.model, self.init_state, self.fraction)
         self.learn.opt = make_optimizer(self.learn.model.parameters(), self.lr)
 
-# %% ../nbs/06_systems.ipynb #0fe89442
+# %% ../nbs/06_systems.ipynb #476dd8d6
 def baseline_recipe(s:RunSetup):
     "Dense training on all the data."
     return [Phase('dense', DensePhase(torch.arange(s.n_train), s.epochs(s.preset.baseline_epochs)))]
 
-# %% ../nbs/06_systems.ipynb #9dc0ad2e
+# %% ../nbs/06_systems.ipynb #2947b277
 def lottery_recipe(s:RunSetup):
     "Dense pre-training; then prune, rewind and retrain with the mask held."
     p, everything = s.preset, torch.arange(s.n_train)
@@ -126,7 +126,7 @@ def lottery_recipe(s:RunSetup):
             Phase('retrain', DensePhase(everything, s.epochs(p.lottery_retrain_epochs)),
                   (PruneRewindCB(s.init_state, p.prune_fraction, p.lr),))]
 
-# %% ../nbs/06_systems.ipynb #e1e28ab6
+# %% ../nbs/06_systems.ipynb #c6281013
 def stages_phase(s:RunSetup, mask:GuiltMask):
     "The five stages of the seed with SEL's callbacks and `mask`."
     p = s.preset
@@ -147,7 +147,7 @@ def warmup_recipe(s:RunSetup):
     return [Phase('warmup', DensePhase(warmup_indices(s.pools, p.warmup_per_class), s.epochs(p.warmup_epochs))),
             stages_phase(s, GuiltMask(gamma=s.gamma))]
 
-# %% ../nbs/06_systems.ipynb #21c551e5
+# %% ../nbs/06_systems.ipynb #773867ca
 @dataclass(frozen=True)
 class System:
     "One system of the benchmark."
@@ -159,7 +159,7 @@ class System:
     seed_file:str=None # the seed's published history (in `sel_nb/seed_results/`), if any
     default:bool=True # one of the systems run when none are named
 
-# %% ../nbs/06_systems.ipynb #18a43231
+# %% ../nbs/06_systems.ipynb #2a08840f
 SYSTEMS = {}
 
 def register(system:System):
@@ -173,7 +173,7 @@ register(System('sel95', 'SEL-95%', '#c44e52', sel95_recipe, curriculum=True, se
 register(System('warmup', 'Warmup+SEL', '#55a868', warmup_recipe, curriculum=True, seed_file='hist_warmup.csv'))
 register(System('sel_adaptive', 'SEL, adaptive 95%', '#8172b3', sel_adaptive_recipe, curriculum=True, default=False));
 
-# %% ../nbs/06_systems.ipynb #6349c2b0
+# %% ../nbs/06_systems.ipynb #9de59af5
 def default_systems():
     "The keys of the systems run when none are named (the seed's four)."
     return tuple(k for k, s in SYSTEMS.items() if s.default)
