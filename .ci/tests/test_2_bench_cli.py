@@ -76,7 +76,7 @@ def test_resume_after_kill_gives_the_same_rows(smoke_run, tmp_path):
         pd.testing.assert_frame_equal(got.drop(columns='time_s'), ref[s].drop(columns='time_s'), check_exact=True)
 
 def test_paper_preset_is_the_seeds_configuration_and_runs(tmp_path):
-    from sel_nb.benchmark import PRESETS
+    from sel_nb.systems import PRESETS
     from sel_nb.curriculum import seed_stages
     from sel_nb.data import write_cifar_like
     p = PRESETS['paper']

@@ -6,7 +6,7 @@ from nbclient import NotebookClient
 from conftest import ROOT, BIN
 
 def test_benchmark_notebook_runs_with_the_smoke_preset(tmp_path, monkeypatch):
-    nb = nbformat.read(ROOT/'nbs'/'05_benchmark.ipynb', as_version=4)
+    nb = nbformat.read(ROOT/'nbs'/'11_benchmark.ipynb', as_version=4)
     params = [c for c in nb.cells if c.cell_type == 'code' and re.search(r'^PRESET = ', c.source, re.M)]
     assert len(params) == 1, 'the notebook should have one parameters cell (PRESET = ...)'
     params[0].source = f"PRESET, SEEDS, OUT = 'smoke', None, Path({str(tmp_path / 'smoke')!r})"
