@@ -3,22 +3,16 @@ headless Chromium (Selenium, Debian's chromium + chromium-driver) and check the 
 headings, API entries for every exported name, figures, links), the sidebar and the search. Screenshots go to `_shots/`.
 No network: the driver and browser paths are given, so Selenium Manager never runs.
 """
-import base64, configparser, json, os, re, socket, subprocess, sys, tempfile, time, urllib.error, urllib.parse, urllib.request
-from pathlib import Path, PurePosixPath
+import configparser, json, re, urllib.error, urllib.parse, urllib.request
+from pathlib import PurePosixPath
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import ROOT, BIN, run
+from conftest import ROOT, chrome, shot  # the fixtures `site` and `base_url` are in conftest.py (shared with test_5)
 
-SITE = ROOT/'_docs'
 PROJ = ROOT
-SHOTS = ROOT/'_shots'
-CHROMIUM = os.environ.get('CHROMIUM_BIN', '/usr/bin/chromium')
-CHROMEDRIVER = os.environ.get('CHROMEDRIVER', '/usr/bin/chromedriver')
 
 # ---------------------------------------------------------------- what the site must contain, from the project
 _ini = configparser.ConfigParser(); _ini.read(PROJ/'settings.ini')
@@ -71,42 +65,10 @@ SEED_NAMES = ['build_model', 'count_params', 'pc_embarrassment', 'sparse_update'
               'sort_classes_by_difficulty', 'get_stage_loader']
 SEED_CONSTANTS = {'CLASS_NAMES': 'data.html', 'SEED_STAGES': 'curriculum.html'}  # not in _modidx: found on their page
 
-# ---------------------------------------------------------------- fixtures: server, browser
-@pytest.fixture(scope='session')
-def site():
-    "Build the offline site, as a user would: `.ci/docs.py site`."
-    run([BIN/'python', '.ci/docs.py', 'site'], timeout=900)
-    assert (SITE/'index.html').exists(), f'no built site at {SITE}'
-    return SITE
-
-@pytest.fixture(scope='session')
-def base_url(site):
-    with socket.socket() as s: s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]
-    srv = subprocess.Popen([sys.executable, '-m', 'http.server', str(port), '--bind', '127.0.0.1', '--directory', str(SITE)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f'http://127.0.0.1:{port}/'
-    for _ in range(100):
-        try: urllib.request.urlopen(url, timeout=1); break
-        except OSError: time.sleep(0.1)
-    else: srv.kill(); pytest.fail('http.server did not start')
-    yield url
-    srv.terminate(); srv.wait(5)
-
+# ---------------------------------------------------------------- fixtures: the browser (the site and its server: conftest.py)
 @pytest.fixture(scope='session')
 def driver():
-    for f in (CHROMIUM, CHROMEDRIVER):
-        assert Path(f).exists(), f"{f} not found: run .ci/setup as root, or apt-get install chromium chromium-driver"
-    o = webdriver.ChromeOptions()
-    o.binary_location = CHROMIUM
-    profile = tempfile.TemporaryDirectory()
-    for a in ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-              '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
-              f'--user-data-dir={profile.name}', '--window-size=1280,900']: o.add_argument(a)
-    o.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
-    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=o)
-    d.set_page_load_timeout(30)
-    yield d
-    d.quit(); profile.cleanup()
+    with chrome() as d: yield d
 
 def status(url):
     try: return urllib.request.urlopen(url, timeout=5).status
@@ -118,14 +80,6 @@ def console_errors(driver):
     offsite = lambda m: re.match(r'https?://', m) and not m.startswith(('http://127.0.0.1', 'http://localhost'))
     return [e['message'] for e in driver.get_log('browser')
             if e['level'] == 'SEVERE' and '/favicon.ico' not in e['message'] and not offsite(e['message'])]
-
-def shot(driver, name):
-    "Save a full-page PNG (Chrome DevTools' captureBeyondViewport)."
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    size = driver.execute_cdp_cmd('Page.getLayoutMetrics', {})['cssContentSize']
-    clip = dict(x=0, y=0, width=size['width'], height=min(size['height'], 8000), scale=1)
-    png = driver.execute_cdp_cmd('Page.captureScreenshot', dict(format='png', captureBeyondViewport=True, clip=clip))
-    (SHOTS/f'{name}.png').write_bytes(base64.b64decode(png['data']))
 
 def plain(s): return s.replace('\u2019', "'").replace('\u2018', "'").replace('\u201c', '"').replace('\u201d', '"')  # smart quotes
 

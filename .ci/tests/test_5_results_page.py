@@ -1,0 +1,225 @@
+"""Browser test of the results page (`sel_nb.results_page`): headless Chromium with the network cut (DevTools' offline
+emulation for pages opened from disk; a dead proxy and a resolver that resolves nothing for every host but this machine).
+The committed `results/quick/index.html` is opened from disk and from the built docs site; pages for a folder with one
+system and one seed, and for one with a history missing and a system the registry does not know, are written in a temp
+folder. Checked: no request leaves the machine (DevTools' performance log), no console error, a hovered point's tooltip
+shows the value in the CSV or summary.json, every tab and switch changes what is drawn, nothing overflows 390 px.
+Screenshots go to `_shots/results_page_desktop.png` and `_shots/results_page_phone.png` (copied to `docs/results_page.png`
+and `docs/results_page_phone.png`).
+"""
+import json, re, shutil
+import pandas as pd
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from conftest import ROOT, chrome, shot
+from sel_nb.results_page import results_page_html, write_results_page
+
+QUICK = ROOT/'results'/'quick'
+PAGE = QUICK/'index.html'
+SEVERED = ['--proxy-server=http://127.0.0.1:9', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1']
+
+@pytest.fixture(scope='module')
+def driver():
+    with chrome(*SEVERED, logs=('browser', 'performance')) as d:
+        d.execute_cdp_cmd('Network.enable', {})
+        yield d
+
+def offline(driver, on=True):
+    "DevTools' network emulation: `on` cuts every network request (pages from disk need none)."
+    driver.execute_cdp_cmd('Network.emulateNetworkConditions', dict(offline=on, latency=0, downloadThroughput=-1, uploadThroughput=-1))
+
+def open_page(driver, url, frame=None):
+    "Load `url` with the logs emptied; wait until the page (or the one in iframe `frame`) has drawn."
+    driver.get_log('browser'); driver.get_log('performance')
+    driver.get(url)
+    if frame: driver.switch_to.frame(WebDriverWait(driver, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, frame)))
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script('return !!(window.selPage && window.selPage.ready)'))
+
+def requests(driver):
+    "Every URL the browser asked for since the logs were last read."
+    msgs = [json.loads(e['message'])['message'] for e in driver.get_log('performance')]
+    return [m['params']['request']['url'] for m in msgs if m['method'] == 'Network.requestWillBeSent']
+
+def leaving(urls, local=()):
+    "The requests that would leave the machine: anything but file:, data:, blob:, about: and the `local` server."
+    return [u for u in urls if not u.startswith(('file://', 'data:', 'blob:', 'about:', *local))]
+
+def errors(driver):
+    "The console's errors; the docs site's missing /favicon.ico excepted (the results page has its own, a data: URL)."
+    return [e['message'] for e in driver.get_log('browser') if e['level'] == 'SEVERE' and '/favicon.ico ' not in e['message']]
+
+def js(driver, expr, *args): return driver.execute_script(f'const P = window.selPage; return ({expr});', *args)
+
+def drawn(driver, chart):
+    "What chart `chart` draws: its datasets (labels, points, hidden) and its pixels."
+    return js(driver, '[JSON.stringify(P.charts[arguments[0]].data.datasets.map(d => [d.label, d.data, !!d.hidden])),'
+                      ' P.charts[arguments[0]].canvas.toDataURL()]', chart)
+
+def hover(driver, chart, label, index):
+    "Move the mouse onto point `index` of the dataset `label`; returns the tooltip's title and lines."
+    i, x, y = js(driver, '(() => { const c = P.charts[arguments[0]], i = c.data.datasets.findIndex(d => d.label === arguments[1]);'
+                         ' const p = c.getDatasetMeta(i).data[arguments[2]]; return [i, p.x, p.y]; })()', chart, label, index)
+    canvas = driver.find_element(By.ID, f'c-{chart}')
+    driver.execute_script('arguments[0].scrollIntoView({block: "center"})', canvas)
+    ActionChains(driver).move_to_element_with_offset(canvas, round(x - canvas.size['width'] / 2), round(y - canvas.size['height'] / 2)).perform()
+    active = js(driver, 'P.charts[arguments[0]].tooltip.getActiveElements().map(a => [a.datasetIndex, a.index])', chart)
+    assert [i, index] in active, f'the mouse is not on {label} #{index}: active {active}'
+    return js(driver, '(() => { const t = P.charts[arguments[0]].tooltip; return [t.opacity, t.title.join(" "), t.body.flatMap(b => b.lines)]; })()', chart)
+
+def pick(driver, what, value):
+    "Set a control: `seed`/`esys` (selects), `cost`/`metric`/`xaxis` (radio buttons), `overlay` (the checkbox), `tab`."
+    if what in ('seed', 'esys'): Select(driver.find_element(By.ID, what)).select_by_value(value)
+    elif what == 'overlay': driver.find_element(By.ID, 'overlay').click()
+    elif what == 'tab': driver.find_element(By.CSS_SELECTOR, f'.tabs [data-tab="{value}"]').click()
+    else: driver.find_element(By.CSS_SELECTOR, f'input[name="{what}"][value="{value}"]').click()
+
+@pytest.fixture(scope='module')
+def folders(tmp_path_factory):
+    """Results folders with gaps, each with its page: `one` (Warmup+SEL, seed 0, no summary), `gaps` (a history missing,
+    one empty, a system unknown)."""
+    tmp = tmp_path_factory.mktemp('results')
+    one = tmp/'one'; (one/'seed0').mkdir(parents=True)
+    for f in ('hist_warmup.csv', 'final_warmup.json'): shutil.copy(QUICK/'seed0'/f, one/'seed0'/f)
+    (one/'config.json').write_text(json.dumps(json.loads((QUICK/'config.json').read_text()) | dict(seeds=[0], experiments=['warmup'])))
+    gaps = shutil.copytree(QUICK, tmp/'gaps')
+    (gaps/'seed1'/'hist_sel95.csv').unlink()
+    (gaps/'seed2'/'hist_lottery.csv').write_text('')  # a run that died in its first epoch
+    shutil.copy(gaps/'seed0'/'hist_baseline.csv', gaps/'seed0'/'hist_mine.csv')
+    return {k: write_results_page(f) for k, f in dict(one=one, gaps=gaps).items()}
+
+# ---------------------------------------------------------------- tests
+def test_committed_page_is_current():
+    assert PAGE.read_text() == results_page_html(QUICK), 'results/quick/index.html is stale: run write_results_page("results/quick")'
+    assert (ROOT/'nbs'/'results_quick.html').resolve() == PAGE.resolve(), 'nbs/results_quick.html must link to results/quick/index.html'
+
+def test_from_disk_offline(driver):
+    offline(driver)
+    open_page(driver, PAGE.as_uri())
+    assert errors(driver) == []
+    assert leaving(requests(driver)) == []
+    assert [d[0] for d in json.loads(drawn(driver, 'test')[0])] == ['Baseline', 'Lottery Ticket', 'SEL-95%', 'Warmup+SEL']
+    assert js(driver, 'document.querySelector("#notices").textContent') == ''  # nothing missing in the committed run
+
+def test_requests_check_catches_a_cdn(driver, tmp_path):
+    "The check above can fail: a page that asks a CDN for a script is caught, though the request goes nowhere."
+    f = tmp_path/'cdn.html'
+    f.write_text(PAGE.read_text().replace('</body>', '<script src="https://cdn.jsdelivr.net/npm/chart.js"></script></body>'))
+    offline(driver)
+    open_page(driver, f.as_uri())
+    assert leaving(requests(driver)) == ['https://cdn.jsdelivr.net/npm/chart.js']
+
+def test_hover_shows_exact_values(driver):
+    offline(driver)
+    open_page(driver, PAGE.as_uri())
+    runs = {s: pd.read_csv(QUICK/f'seed{s}'/'hist_sel95.csv') for s in (0, 1, 2)}
+    m = pd.concat(runs.values()).groupby('epoch').test_full.agg(['mean', 'min', 'max']).loc[4]
+    opacity, title, lines = hover(driver, 'test', 'SEL-95%', 3)  # the mean of three seeds, epoch 4
+    assert opacity == 1 and title == 'epoch 4'
+    assert lines == [f"SEL-95%: {100 * m['mean']:.2f}% (mean of 3 seeds; {100 * m['min']:.2f}% to {100 * m['max']:.2f}%)"]
+    shot(driver, 'results_page_desktop', full=False)  # the window: a full-page capture resizes it, and the tooltip goes
+    pick(driver, 'seed', '0')
+    v = pd.read_csv(QUICK/'seed0'/'hist_baseline.csv').test_full[1]
+    _, title, lines = hover(driver, 'test', 'Baseline', 1)  # Lottery Ticket's dense pre-training is the same run: both show
+    assert title == 'epoch 2' and f'Baseline: {100 * v:.2f}%' in lines
+    pick(driver, 'seed', 'mean'); pick(driver, 'tab', 'tradeoff')  # the bubbles: summary.json's mean ± std
+    s = json.loads((QUICK/'summary.json').read_text())['systems']['lottery']
+    lines = hover(driver, 'tradeoff', 'Lottery Ticket', 0)[2]
+    assert f"held-out accuracy {100 * s['test_100_mean']:.2f}% ± {100 * s['test_100_std']:.2f}%" in lines
+    assert f"FLOPs, the seed's count saved {100 * s['saved_counted_mean']:.2f}% ± {100 * s['saved_counted_std']:.2f}%" in lines
+    assert errors(driver) == []
+
+TABS = ['accuracy', 'cost', 'tradeoff', 'perclass', 'embarrassment', 'stages', 'summary']
+SWITCHES = [  # (tab, control, value, the charts it must change; a table id for the table tabs)
+    ('accuracy', 'seed', '1', ['test', 'train']), ('accuracy', 'metric', 'test_100', ['test']),
+    ('accuracy', 'xaxis', 'cost', ['test', 'train']), ('accuracy', 'overlay', None, ['test', 'train']),
+    ('cost', 'cost', 'executed', ['cost']), ('cost', 'cost', 'time', ['cost']), ('cost', 'seed', '2', ['cost', 'sparsity']),
+    ('tradeoff', 'cost', 'time', ['tradeoff']), ('tradeoff', 'seed', '0', ['tradeoff']), ('tradeoff', 'overlay', None, ['tradeoff']),
+    ('perclass', 'seed', '1', ['perclass']), ('embarrassment', 'esys', 'warmup', ['E', 'C']), ('embarrassment', 'seed', '2', ['E', 'C']),
+    ('stages', 'seed', '1', ['#stages-runs']), ('summary', 'seed', '2', ['#summary-table'])]
+
+def state(driver, targets):
+    return [js(driver, 'document.querySelector(arguments[0]).innerHTML', t) if t.startswith('#') else drawn(driver, t) for t in targets]
+
+def test_tabs_show_their_views(driver):
+    offline(driver)
+    open_page(driver, PAGE.as_uri())
+    seen = []
+    for tab in TABS:
+        pick(driver, 'tab', tab)
+        assert js(driver, '[...document.querySelectorAll(".panel.active")].map(p => p.dataset.panel)') == [tab]
+        charts = js(driver, '[...document.querySelectorAll(".panel.active canvas")].map(c => c.id.slice(2))')
+        for c in charts: assert js(driver, 'P.charts[arguments[0]].data.datasets.length', c) > 0, f'{tab}: {c} is empty'
+        seen.append(js(driver, 'document.querySelector(".panel.active").innerText') + ''.join(drawn(driver, c)[1] for c in charts))
+        assert js(driver, 'document.querySelector(".panel.active").getBoundingClientRect().height') > 100
+    assert len(set(seen)) == len(TABS)
+    assert errors(driver) == []
+
+@pytest.mark.parametrize('tab,control,value,targets', SWITCHES, ids=[f'{t}-{c}-{v}' for t, c, v, _ in SWITCHES])
+def test_switch_changes_the_drawing(driver, tab, control, value, targets):
+    offline(driver)
+    open_page(driver, PAGE.as_uri())
+    pick(driver, 'tab', tab)
+    if (tab, control) == ('accuracy', 'overlay'): pick(driver, 'xaxis', 'epoch')
+    before = state(driver, targets)
+    pick(driver, control, value)
+    after = state(driver, targets)
+    for t, b, a in zip(targets, before, after):
+        if t.startswith('#'): assert a != b, f'{t} did not change'
+        else: assert a[0] != b[0] and a[1] != b[1], f'{t}: ' + ('the data' if a[0] == b[0] else 'the pixels') + ' did not change'
+    assert errors(driver) == []
+
+def test_phone_width(driver):
+    offline(driver)
+    driver.execute_cdp_cmd('Emulation.setDeviceMetricsOverride', dict(width=390, height=844, deviceScaleFactor=2, mobile=True))
+    try:
+        open_page(driver, PAGE.as_uri())
+        for tab in TABS:
+            pick(driver, 'tab', tab)
+            assert js(driver, 'document.documentElement.scrollWidth') <= 390, f'{tab} overflows 390 px'
+            if tab == 'tradeoff': shot(driver, 'results_page_phone')
+        assert errors(driver) == []
+    finally: driver.execute_cdp_cmd('Emulation.clearDeviceMetricsOverride', {})
+
+def test_one_system_one_seed(driver, folders):
+    offline(driver)
+    open_page(driver, folders['one'].as_uri())
+    assert 'One seed only' in js(driver, 'document.querySelector("#notices").textContent')
+    assert 'summary.json: missing' in js(driver, 'document.querySelector("#notices").textContent')
+    assert js(driver, '[...document.querySelectorAll("#seed option")].map(o => o.value)') == ['0']
+    assert [d[0] for d in json.loads(drawn(driver, 'test')[0])] == ['Warmup+SEL']
+    for tab in TABS: pick(driver, 'tab', tab)
+    assert 'summary.json is missing' in js(driver, 'document.querySelector("#summary-table").textContent')
+    pick(driver, 'tab', 'tradeoff')
+    assert 'summary.json is missing' in js(driver, 'document.querySelector("#n-tradeoff").textContent')
+    assert errors(driver) == [] and leaving(requests(driver)) == []
+
+def test_missing_history(driver, folders):
+    offline(driver)
+    open_page(driver, folders['gaps'].as_uri())
+    notices = js(driver, 'document.querySelector("#notices").textContent')
+    assert 'seed1/hist_sel95.csv: missing' in notices and 'seed2/hist_lottery.csv: unreadable' in notices
+    labels = {d[0]: d for d in json.loads(drawn(driver, 'test')[0])}
+    assert list(labels) == ['Baseline', 'Lottery Ticket', 'SEL-95%', 'Warmup+SEL', 'mine']  # the unknown system is drawn
+    assert js(driver, 'P.charts.test.data.datasets[4].borderColor') == '#7f7f7f'
+    pick(driver, 'seed', '1')
+    assert 'No data (seed 1) for: SEL-95%, mine.' in js(driver, 'document.querySelector("#n-test").textContent')
+    for tab in TABS: pick(driver, 'tab', tab)
+    shot(driver, 'results_page_gaps')
+    assert errors(driver) == [] and leaving(requests(driver)) == []
+
+def test_docs_site(driver, base_url):
+    offline(driver, False)  # the site is served locally; the proxy and resolver still stop anything else
+    open_page(driver, base_url + 'results.html', frame='main iframe')
+    assert [d[0] for d in json.loads(drawn(driver, 'test')[0])] == ['Baseline', 'Lottery Ticket', 'SEL-95%', 'Warmup+SEL']
+    driver.switch_to.default_content()
+    assert re.search(r'\bResults\b', driver.find_element(By.CSS_SELECTOR, 'h1.title').text)
+    assert errors(driver) == []
+    assert leaving(requests(driver), local=(base_url,)) == []
+    open_page(driver, base_url + 'results_quick.html')
+    pick(driver, 'tab', 'stages')
+    assert 'PASS' in js(driver, 'document.querySelector("#stages-runs").textContent')
+    assert errors(driver) == []
+    assert leaving(requests(driver), local=(base_url,)) == []

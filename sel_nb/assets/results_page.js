@@ -1,0 +1,328 @@
+/* The SEL results page: draws the results inlined in #sel-data with Chart.js (inlined before this script).
+   Written by sel_nb.results_page; the data's shape is described there. window.selPage exposes the state and charts. */
+(function () {
+'use strict';
+const D = JSON.parse(document.getElementById('sel-data').textContent);
+const $ = (s) => document.querySelector(s);
+const $$ = (s) => [...document.querySelectorAll(s)];
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
+const mean = (a) => a.reduce((s, v) => s + v, 0) / a.length;
+const std = (a) => a.length > 1 ? Math.sqrt(a.reduce((s, v) => s + (v - mean(a)) ** 2, 0) / (a.length - 1)) : null;
+const sig = (v) => String(Number(v.toPrecision(4)));
+const pct = (v) => (100 * v).toFixed(2) + '%';
+const pctShort = (v) => String(Number((100 * v).toFixed(2))) + '%';
+const fixed = (n) => (v) => v.toFixed(n);
+const REF = "the seed's published run (CIFAR-10, T4 GPU)", REF_SHORT = "the seed's run";
+const REF_NOTE = `Dashed or hollow: ${REF}, another data set and machine; compare shapes, not values.`;
+const COST = {
+  counted: {col: 'flops_T', saved: 'saved_counted', name: "FLOPs, the seed's count", axis: "FLOPs, the seed's count (×10¹²)", log: true, fmt: (v) => sig(v) + ' TFLOP'},
+  executed: {col: 'flops_measured_T', saved: 'saved_executed', name: 'FLOPs executed', axis: 'FLOPs executed (×10¹²)', log: true, fmt: (v) => sig(v) + ' TFLOP'},
+  time: {col: 'time_s', saved: 'saved_time', name: 'training wall-clock', axis: 'training wall-clock (s, evaluation excluded)', log: false, fmt: (v) => v.toFixed(1) + ' s'},
+};
+const TAB10 = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+const seeds = D.seeds.map(String);
+const state = {tab: 'accuracy', seed: seeds.length > 1 ? 'mean' : seeds[0], cost: 'counted', overlay: false,
+               metric: 'test_full', xaxis: 'epoch', esys: null, hidden: {}};
+const charts = {};
+
+// ------------------------------------------------------------------ data
+function runs(key) {  // the histories drawn for a system: every seed's (mean mode) or the chosen seed's
+  const h = D.hist[key] || {};
+  return state.seed === 'mean' ? seeds.filter((s) => h[s]).map((s) => h[s]) : (h[state.seed] ? [h[state.seed]] : []);
+}
+function aggregate(hs, ycol, xcol) {  // one point per epoch: mean x, mean y, min and max of y, number of runs
+  const by = new Map();
+  for (const h of hs) {
+    if (!h[ycol] || !h[xcol]) continue;
+    h.epoch.forEach((e, i) => {
+      const b = by.get(e) || {xs: [], ys: []};
+      if (h[xcol][i] != null) b.xs.push(h[xcol][i]);
+      if (h[ycol][i] != null) b.ys.push(h[ycol][i]);
+      by.set(e, b);
+    });
+  }
+  return [...by.entries()].sort((a, b) => a[0] - b[0]).filter(([, b]) => b.xs.length).map(([e, b]) => b.ys.length
+    ? {epoch: e, x: mean(b.xs), y: mean(b.ys), lo: Math.min(...b.ys), hi: Math.max(...b.ys), n: b.ys.length}
+    : {epoch: e, x: mean(b.xs), y: null, n: 0});
+}
+function lastRows(key) {  // the final row of each drawn run, as {column: value}
+  return runs(key).map((h) => Object.fromEntries(Object.keys(h).map((c) => [c, h[c][h.epoch.length - 1]])));
+}
+function seedLabel() { return state.seed === 'mean' ? `mean of ${seeds.length} seeds, band: min–max` : `seed ${state.seed}`; }
+
+// ------------------------------------------------------------------ drawing
+const alpha = (hex, a) => hex + Math.round(a * 255).toString(16).padStart(2, '0');
+const spread = {  // bands (min–max over seeds) under lines, error bars over points and bars
+  id: 'spread',
+  beforeDatasetsDraw(chart) {
+    const {ctx, chartArea: a, scales: {x, y}} = chart;
+    ctx.save(); ctx.beginPath(); ctx.rect(a.left, a.top, a.right - a.left, a.bottom - a.top); ctx.clip();
+    chart.data.datasets.forEach((ds, i) => {
+      if (!ds.band || !chart.isDatasetVisible(i)) return;
+      ctx.fillStyle = alpha(ds.borderColor, 0.18);
+      let seg = [];
+      const fill = () => {
+        if (seg.length > 1) {
+          ctx.beginPath();
+          seg.forEach((p, j) => ctx[j ? 'lineTo' : 'moveTo'](x.getPixelForValue(p.x), y.getPixelForValue(p.hi)));
+          seg.slice().reverse().forEach((p) => ctx.lineTo(x.getPixelForValue(p.x), y.getPixelForValue(p.lo)));
+          ctx.closePath(); ctx.fill();
+        }
+        seg = [];
+      };
+      ds.band.forEach((p) => (p.y == null ? fill() : seg.push(p))); fill();
+    });
+    ctx.restore();
+  },
+  afterDatasetsDraw(chart) {
+    const {ctx, chartArea: a, scales: {x, y}} = chart;
+    ctx.save(); ctx.beginPath(); ctx.rect(a.left, a.top, a.right - a.left, a.bottom - a.top); ctx.clip(); ctx.lineWidth = 1.2;
+    chart.data.datasets.forEach((ds, i) => {
+      if (!ds.err || !chart.isDatasetVisible(i)) return;
+      ctx.strokeStyle = ds.errColor || '#333';
+      chart.getDatasetMeta(i).data.forEach((el, j) => {
+        const e = ds.err[j];
+        if (!e) return;
+        const line = (x0, y0, x1, y1) => { ctx.beginPath(); ctx.moveTo(x0, y0); ctx.lineTo(x1, y1); ctx.stroke(); };
+        if (e.y) { const [t, b] = [y.getPixelForValue(e.y[1]), y.getPixelForValue(e.y[0])]; line(el.x, t, el.x, b); line(el.x - 3, t, el.x + 3, t); line(el.x - 3, b, el.x + 3, b); }
+        if (e.x) { const [l, r] = [x.getPixelForValue(e.x[0]), x.getPixelForValue(e.x[1])]; line(l, el.y, r, el.y); line(l, el.y - 3, l, el.y + 3); line(r, el.y - 3, r, el.y + 3); }
+      });
+    });
+    ctx.restore();
+  },
+};
+function axis(title, {log = false, fmt = null, integer = false, min, max} = {}) {
+  return {type: log ? 'logarithmic' : 'linear', min, max, title: {display: true, text: title},
+          ticks: {precision: integer ? 0 : undefined, callback: fmt ? (v) => fmt(v) : undefined, maxTicksLimit: 8}};
+}
+function reach(ax, vals) {  // widen an axis to show the bands and error bars too
+  const v = vals.filter((x) => x != null && isFinite(x));
+  if (v.length) Object.assign(ax, {suggestedMin: Math.min(...v), suggestedMax: Math.max(...v)});
+  return ax;
+}
+function legendClick(id) {  // toggling a system keeps it hidden across re-draws of this chart
+  return (e, item, legend) => {
+    const ds = legend.chart.data.datasets[item.datasetIndex], h = state.hidden[id] || (state.hidden[id] = new Set());
+    h.has(ds.label) ? h.delete(ds.label) : h.add(ds.label);
+    legend.chart.setDatasetVisibility(item.datasetIndex, !h.has(ds.label)); legend.chart.update();
+  };
+}
+function draw(id, type, datasets, scales, tooltip) {
+  if (charts[id]) charts[id].destroy();
+  const hidden = state.hidden[id];
+  if (hidden) datasets.forEach((ds) => { ds.hidden = hidden.has(ds.label); });
+  charts[id] = new Chart(document.getElementById('c-' + id), {
+    type, data: {labels: scales.labels, datasets}, plugins: [spread],
+    options: {animation: false, maintainAspectRatio: false, interaction: {mode: 'nearest', intersect: false},
+              scales: {x: scales.x, y: scales.y},
+              plugins: {legend: {onClick: legendClick(id), labels: {boxWidth: 12, font: {size: 11}}}, tooltip: {callbacks: tooltip}}},
+  });
+  return charts[id];
+}
+function note(id, lines) { const n = document.getElementById('n-' + id); n.textContent = lines.filter(Boolean).join(' '); }
+
+function lineDatasets(ycol, xcol, fmt, withRef) {  // a line per system (band over seeds), the seed's runs dashed
+  const sets = [], absent = [], noref = [];
+  for (const s of D.systems) {
+    const pts = aggregate(runs(s.key), ycol, xcol);
+    if (!pts.some((p) => p.y != null)) { absent.push(s.label); continue; }
+    sets.push({label: s.label, data: pts.map((p) => ({x: p.x, y: p.y})), pts, fmt, borderColor: s.color, backgroundColor: s.color,
+               band: state.seed === 'mean' && runs(s.key).length > 1 ? pts : null, pointRadius: 3, borderWidth: 2, spanGaps: false});
+  }
+  if (withRef && state.overlay) for (const s of D.systems) {
+    const ref = D.reference[s.key];
+    if (!ref) continue;
+    if (!ref[ycol] || !ref[xcol]) { noref.push(s.label); continue; }
+    const pts = aggregate([ref], ycol, xcol);
+    sets.push({label: `${s.label}, ${REF_SHORT}`, long: `${s.label}, ${REF}`, data: pts.map((p) => ({x: p.x, y: p.y})), pts, fmt, borderColor: s.color,
+               backgroundColor: s.color, borderDash: [6, 4], borderWidth: 1.5, pointRadius: 1.5, ref: true});
+  }
+  return {sets, absent, noref};
+}
+function lineChart(id, ycol, xcol, yopts, fmt, xfmt) {
+  const {sets, absent, noref} = lineDatasets(ycol, xcol, fmt, true);
+  const xs = xcol === 'epoch' ? axis('epoch', {integer: true}) : axis(COST[state.cost].axis, {log: COST[state.cost].log});
+  const ys = reach(axis(yopts.title, yopts), sets.flatMap((ds) => (ds.band || []).flatMap((p) => [p.lo, p.hi])));
+  draw(id, 'line', sets, {x: xs, y: ys}, {
+    title: (items) => { const p = items[0].dataset.pts[items[0].dataIndex]; return `epoch ${p.epoch}` + (xcol === 'epoch' ? '' : `, ${xfmt(p.x)}`); },
+    label: (c) => {
+      const ds = c.dataset, p = ds.pts[c.dataIndex];
+      if (p.y == null) return `${ds.long || ds.label}: none`;
+      return `${ds.long || ds.label}: ${fmt(p.y)}` + (p.n > 1 ? ` (mean of ${p.n} seeds; ${fmt(p.lo)} to ${fmt(p.hi)})` : '');
+    },
+  });
+  note(id, [absent.length && `No data (${seedLabel()}) for: ${absent.join(', ')}.`,
+            state.overlay && REF_NOTE, noref.length && `The seed's published run has no such column for: ${noref.join(', ')}.`]);
+}
+
+// ------------------------------------------------------------------ views
+const metricName = () => (state.metric === 'test_full' ? 'full test set' : `held-out set (${D.held_per_class || '?'} per class)`);
+const views = {
+  accuracy() {
+    const xcol = state.xaxis === 'epoch' ? 'epoch' : COST[state.cost].col, xfmt = COST[state.cost].fmt;
+    $('#t-test').textContent = `Test accuracy, ${metricName()}`;
+    lineChart('test', state.metric, xcol, {title: 'accuracy', fmt: (v) => (100 * v).toFixed(0) + '%'}, pct, xfmt);
+    lineChart('train', 'train_acc', xcol, {title: 'accuracy', fmt: (v) => (100 * v).toFixed(0) + '%'}, pct, xfmt);
+  },
+  cost() {
+    const c = COST[state.cost];
+    $('#t-cost').textContent = `Cumulative ${c.name}`;
+    lineChart('cost', c.col, 'epoch', {title: c.axis, log: c.log}, c.fmt, null);
+    lineChart('sparsity', 'sparsity', 'epoch', {title: 'fraction zeroed', min: 0, max: 1}, (v) => (100 * v).toFixed(1) + '%', null);
+  },
+  tradeoff() {
+    const c = COST[state.cost], S = D.summary, sets = [], absent = [];
+    $('#t-tradeoff').textContent = `Held-out accuracy against ${c.name} saved (vs Baseline, same seed)`;
+    if (!S) { draw('tradeoff', 'bubble', [], {x: axis('saved (%)'), y: axis('held-out accuracy (%)')}, {}); note('tradeoff', ['summary.json is missing: no final accuracies and savings to draw.']); return; }
+    for (const s of D.systems) {
+      let p;
+      if (state.seed === 'mean') {
+        const m = S.systems && S.systems[s.key];
+        if (m && m[c.saved + '_mean'] != null) p = {x: m[c.saved + '_mean'], y: m.test_100_mean, sx: m[c.saved + '_std'], sy: m.test_100_std, sp: m.sparsity_mean, n: m.n_seeds};
+      } else {
+        const r = (S.runs || []).find((r) => r.experiment === s.key && String(r.seed) === state.seed);
+        if (r && r[c.saved] != null) p = {x: r[c.saved], y: r.test_100, sp: r.sparsity, n: 1};
+      }
+      if (!p) { absent.push(s.label); continue; }
+      const err = p.sx != null || p.sy != null ? [{x: p.sx != null ? [100 * (p.x - p.sx), 100 * (p.x + p.sx)] : null,
+                                                   y: p.sy != null ? [100 * (p.y - p.sy), 100 * (p.y + p.sy)] : null}] : null;
+      sets.push({label: s.label, data: [{x: 100 * p.x, y: 100 * p.y, r: 5 + 15 * (p.sp || 0)}], p, err, errColor: s.color,
+                 backgroundColor: alpha(s.color, 0.6), borderColor: s.color});
+    }
+    const ref = D.reference, base = ref.baseline;
+    if (state.overlay && base && base[c.col]) for (const s of D.systems) {
+      const h = ref[s.key];
+      if (!h || !h[c.col]) continue;
+      const last = (t, col) => t[col][t[col].length - 1], x = 1 - last(h, c.col) / last(base, c.col);
+      sets.push({label: `${s.label}, ${REF_SHORT}`, long: `${s.label}, ${REF}`, data: [{x: 100 * x, y: 100 * last(h, 'test_100'), r: 5 + 15 * (last(h, 'sparsity') || 0)}],
+                 p: {x, y: last(h, 'test_100'), sp: last(h, 'sparsity'), n: 1}, backgroundColor: '#fff0', borderColor: s.color, borderWidth: 2, borderDash: [4, 3]});
+    }
+    const pm = (v, sd, f) => f(v) + (sd != null ? ' ± ' + f(sd) : '');
+    const bars = (k) => sets.flatMap((ds) => (ds.err || []).flatMap((e) => (e && e[k]) || []));
+    draw('tradeoff', 'bubble', sets, {x: reach(axis(`${c.name} saved (%)`), bars('x')), y: reach(axis('held-out accuracy (%)'), bars('y'))}, {
+      label: (k) => { const p = k.dataset.p; return [`${k.dataset.long || k.dataset.label}${p.n > 1 ? ` (mean ± std of ${p.n} seeds)` : ''}`,
+        `held-out accuracy ${pm(p.y, p.sy, pct)}`, `${c.name} saved ${pm(p.x, p.sx, pct)}`, `sparsity ${pct(p.sp || 0)} (bubble size)`]; },
+    });
+    note('tradeoff', [`${seedLabel().replace('band: min–max', 'bars: ± std')}. Bubble size: mean sparsity.`,
+                      absent.length && `No ${c.name} saving (${seedLabel()}) for: ${absent.join(', ')}.`,
+                      state.overlay && REF_NOTE, state.overlay && state.cost === 'executed' && "The seed's published run has no executed FLOPs."]);
+  },
+  perclass() {
+    const sets = [], absent = [];
+    for (const s of D.systems) {
+      const rows = lastRows(s.key).filter((r) => D.classes.some((c) => r['acc_' + c] != null));
+      if (!rows.length) { absent.push(s.label); continue; }
+      const vals = D.classes.map((c) => rows.map((r) => r['acc_' + c]).filter((v) => v != null));
+      const sd = vals.map(std);
+      sets.push({label: s.label, data: vals.map((v) => 100 * mean(v)), backgroundColor: s.color, n: rows.length, sd,
+                 err: rows.length > 1 ? vals.map((v, j) => ({y: [100 * (mean(v) - sd[j]), 100 * (mean(v) + sd[j])]})) : null});
+    }
+    if (!state.hidden.perclass && sets.some((d) => d.label === 'Warmup+SEL') && sets.some((d) => d.label === 'Baseline'))
+      state.hidden.perclass = new Set(sets.map((d) => d.label).filter((l) => l !== 'Warmup+SEL' && l !== 'Baseline'));
+    draw('perclass', 'bar', sets, {labels: D.classes, x: {ticks: {autoSkip: false, maxRotation: 60}}, y: axis('accuracy (%)', {min: 0, max: 100})}, {
+      label: (k) => { const ds = k.dataset, v = k.raw / 100, sd = ds.sd[k.dataIndex];
+        return `${ds.label}: ${pct(v)}` + (ds.n > 1 ? ` ± ${pct(sd)} (mean ± std of ${ds.n} seeds)` : ''); },
+    });
+    note('perclass', [`${seedLabel().replace('band: min–max', 'bars: ± std')}. Click a system in the legend to show or hide it.`,
+                      absent.length && `No per-class accuracy for: ${absent.join(', ')}.`]);
+  },
+  embarrassment() {
+    const has = D.systems.filter((s) => Object.values(D.hist[s.key] || {}).some((h) => D.classes.some((c) => (h['E_' + c] || []).some((v) => v != null))));
+    const sel = $('#esys');
+    if (sel.options.length !== has.length) sel.innerHTML = has.map((s) => `<option value="${esc(s.key)}">${esc(s.label)}</option>`).join('');
+    if (!has.some((s) => s.key === state.esys)) state.esys = has.length ? has[0].key : null;
+    sel.value = state.esys || '';
+    for (const [id, pre] of [['E', 'E_'], ['C', 'C_']]) {
+      const sets = !state.esys ? [] : D.classes.map((c, j) => {
+        const pts = aggregate(runs(state.esys), pre + c, 'epoch');
+        return {label: c, data: pts.map((p) => ({x: p.x, y: p.y})), pts, borderColor: TAB10[j % 10], backgroundColor: TAB10[j % 10], pointRadius: 2, borderWidth: 1.5, spanGaps: false};
+      });
+      draw(id, 'line', sets, {x: axis('epoch', {integer: true}), y: axis(id === 'E' ? 'E' : 'C', {min: 0})}, {
+        title: (items) => `epoch ${items[0].dataset.pts[items[0].dataIndex].epoch}`,
+        label: (k) => { const p = k.dataset.pts[k.dataIndex];
+          return p.y == null ? `${k.dataset.label}: none (dense epoch)` : `${k.dataset.label}: ${p.y.toFixed(4)}` + (p.n > 1 ? ` (mean of ${p.n} seeds; ${p.lo.toFixed(4)} to ${p.hi.toFixed(4)})` : ''); },
+      });
+      note(id, [!state.esys ? 'No system in this folder records embarrassment (only SEL systems do).' : `${seedLabel().replace(', band: min–max', '')}; dense epochs (warm-up) have no E or C: the gaps.`]);
+    }
+  },
+  stages() { $('#stages-runs').innerHTML = stagesRuns(); },
+  summary() { $('#summary-table').innerHTML = summaryTable(); $('#run-table').innerHTML = runTable(); },
+};
+
+// ------------------------------------------------------------------ tables
+function table(head, rows) {
+  return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>` +
+         rows.map((r) => `<tr>${r.map((c) => (typeof c === 'object' ? `<td class="${c.cls}" colspan="${c.span || 1}">${c.html}</td>` : `<td>${esc(c)}</td>`)).join('')}</tr>`).join('') + '</tbody></table>';
+}
+function stagesRuns() {  // a line per run, its stage verdicts as badges that wrap on a phone
+  const chosen = state.seed === 'mean' ? seeds : [state.seed], out = [];
+  for (const s of D.systems) for (const seed of chosen) {
+    const f = (D.finals[s.key] || {})[seed], head = `<b>${esc(s.label)}</b>, seed ${esc(seed)}`;
+    if (!f) { out.push(`<div class="run">${head}: <span class="missing">seed${esc(seed)}/final_${esc(s.key)}.json is missing</span></div>`); continue; }
+    const about = [f.status + (f.message ? `: ${f.message}` : ''), `${f.epochs ?? '?'} epochs`, f.gamma == null ? 'dense' : `γ ${f.gamma.toPrecision(3)}`];
+    const badges = (f.verdicts || []).map((v) => `<span class="badge ${v.passed ? 'pass' : 'fail'}">${esc(`${v.stage} ${v.name}` +
+      (v.attempt > 1 ? ` (try ${v.attempt})` : '') + `: ${v.passed ? 'PASS' : 'FAIL'} ${pct(v.held_out)} ${v.passed ? '≥' : '<'} ${pctShort(v.threshold)}`)}</span>`);
+    out.push(`<div class="run">${head} · ${esc(about.join(' · '))}<div>${badges.join('') || '<span class="badge">no curriculum stages</span>'}</div></div>`);
+  }
+  return out.join('');
+}
+const SUMMARY_COLS = [['test_full', 'Full test', pct], ['test_100', 'Held-out', pct], ['flops_T', "Seed's FLOPs T", sig],
+  ['flops_measured_T', 'Executed T', sig], ['time_s', 'Time s', fixed(1)], ['sparsity', 'Sparsity', fixed(3)],
+  ['saved_counted', 'Saved: seed', pct], ['saved_executed', 'Saved: executed', pct], ['saved_time', 'Saved: time', pct]];
+function summaryTable() {
+  const S = D.summary;
+  if (!S) return '<p class="notice">summary.json is missing from this folder: no summary table.</p>';
+  const cell = (v, f) => (v == null ? 'n/a' : f(v)), rows = [];
+  for (const s of D.systems) {
+    if (state.seed === 'mean') {
+      const m = (S.systems || {})[s.key];
+      if (!m) { rows.push([s.label, {cls: 'missing', html: 'not in summary.json', span: SUMMARY_COLS.length + 1}]); continue; }
+      rows.push([s.label + (m.failed ? ` (${m.failed} failed)` : ''), m.n_seeds,
+                 ...SUMMARY_COLS.map(([c, , f]) => cell(m[c + '_mean'], f) + (m[c + '_std'] != null ? ' ± ' + f(m[c + '_std']) : ''))]);
+    } else {
+      const r = (S.runs || []).find((r) => r.experiment === s.key && String(r.seed) === state.seed);
+      rows.push(r ? [s.label + (r.status !== 'done' ? ` (${r.status})` : ''), 1, ...SUMMARY_COLS.map(([c, , f]) => cell(r[c], f))]
+                  : [s.label, {cls: 'missing', html: `no run for seed ${esc(state.seed)} in summary.json`, span: SUMMARY_COLS.length + 1}]);
+    }
+  }
+  return table(['System', 'Seeds', ...SUMMARY_COLS.map((c) => c[1])], rows) +
+         `<p class="note">${state.seed === 'mean' ? 'Mean ± std over seeds' : `Seed ${esc(state.seed)}`}; final epoch; savings against the Baseline of the same seed; time is training wall-clock, evaluation excluded.</p>`;
+}
+function runTable() {
+  const C = D.config;
+  if (!C) return '<p class="notice">config.json is missing from this folder.</p>';
+  const flat = [['command', C.command], ...Object.entries(C.preset || {}).map(([k, v]) => ['preset.' + k, v]),
+                ...Object.entries(C.machine || {}).map(([k, v]) => ['machine.' + k, v]), ['data', C.data]];
+  return table(['Setting', 'Value'], flat.filter(([, v]) => v != null).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : v]));
+}
+
+// ------------------------------------------------------------------ page
+function render() {
+  $$('.tabs button').forEach((b) => b.setAttribute('aria-selected', String(b.dataset.tab === state.tab)));
+  $$('.panel').forEach((p) => p.classList.toggle('active', p.dataset.panel === state.tab));
+  try { views[state.tab](); } catch (e) {
+    console.error(e);
+    $(`.panel[data-panel="${state.tab}"]`).insertAdjacentHTML('afterbegin', `<p class="notice">This view failed: ${esc(e)}</p>`);
+  }
+}
+function setup() {
+  $('#about').textContent = D.about;
+  const notes = [];
+  if (seeds.length === 1) notes.push(`<p>One seed only (seed ${esc(seeds[0])}): a single seed is not a result.</p>`);
+  if (D.missing.length) notes.push(`<p>Gaps in this folder (the page draws what is there):</p><ul>${D.missing.map((m) => `<li>${esc(m)}</li>`).join('')}</ul>`);
+  $('#notices').innerHTML = notes.length ? `<div class="notice">${notes.join('')}</div>` : '';
+  $('#seed').innerHTML = (seeds.length > 1 ? [`<option value="mean">mean of ${seeds.length} seeds (band: min–max)</option>`] : [])
+    .concat(seeds.map((s) => `<option value="${esc(s)}">seed ${esc(s)}</option>`)).join('');
+  $('#seed').value = state.seed;
+  if (!Object.keys(D.reference).length) $('#overlay-label').hidden = true;
+  $$('.tabs button').forEach((b) => b.addEventListener('click', () => { state.tab = b.dataset.tab; render(); }));
+  $('#seed').addEventListener('change', (e) => { state.seed = e.target.value; render(); });
+  $('#esys').addEventListener('change', (e) => { state.esys = e.target.value; render(); });
+  $('#overlay').addEventListener('change', (e) => { state.overlay = e.target.checked; render(); });
+  for (const k of ['cost', 'metric', 'xaxis']) $$(`input[name="${k}"]`).forEach((i) => i.addEventListener('change', () => { state[k] = i.value; render(); }));
+  render();
+}
+window.selPage = {data: D, state, charts, render, ready: false};
+setup();
+window.selPage.ready = true;
+})();
