@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['Flops', 'Conv1x1Down', 'BasicBlock', 'ResNet18', 'imagenet_resnet18_state', 'load_matching', 'build_model',
-           'count_params', 'torchvision_cifar_resnet18', 'measure_flops', 'seed_counted_flops', 'width_table']
+           'count_params', 'torchvision_cifar_resnet18', 'measure_flops', 'seed_counted_flops', 'count_flops',
+           'width_table']
 
 # %% ../nbs/01_model.ipynb #98fad957
 import copy
@@ -14,12 +15,14 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
-from .data import default_device
+from .data import default_device, N_CLASSES
 
 # %% ../nbs/01_model.ipynb #90f532e4
 class Conv1x1Down(nn.Conv2d):
     "A strided 1×1 convolution computed as subsample-then-convolve: torchvision's weights, the same function."
-    def __init__(self, ni:int, nf:int, stride:int=2):
+    def __init__(self, ni:int, # input channels
+                 nf:int, # output channels
+                 stride:int=2): # step between the pixels kept
         super().__init__(ni, nf, 1, bias=False)
         self.step = stride
 
@@ -27,9 +30,12 @@ class Conv1x1Down(nn.Conv2d):
         fmt = torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
         return super().forward(x[:, :, ::self.step, ::self.step].contiguous(memory_format=fmt))
 
+# %% ../nbs/01_model.ipynb #c00ed543
 class BasicBlock(nn.Module):
     "Two 3×3 convolutions with batch norm and a residual connection (torchvision's names)."
-    def __init__(self, ni:int, nf:int, stride:int=1):
+    def __init__(self, ni:int, # input channels
+                 nf:int, # output channels
+                 stride:int=1): # stride of the first convolution (2 halves the image)
         super().__init__()
         self.conv1 = nn.Conv2d(ni, nf, 3, stride, 1, bias=False); self.bn1 = nn.BatchNorm2d(nf)
         self.conv2 = nn.Conv2d(nf, nf, 3, 1, 1, bias=False); self.bn2 = nn.BatchNorm2d(nf)
@@ -41,9 +47,12 @@ class BasicBlock(nn.Module):
         out = self.bn2(self.conv2(out))
         return F.relu(out + (x if self.downsample is None else self.downsample(x)))
 
+# %% ../nbs/01_model.ipynb #e724fcc4
 class ResNet18(nn.Module):
     "ResNet-18 with the CIFAR stem (3×3 conv, stride 1, no max-pool); stage widths `width`×(1, 2, 4, 8)."
-    def __init__(self, n_classes:int=10, in_channels:int=3, width:int=64):
+    def __init__(self, n_classes:int=N_CLASSES, # classes of the head
+                 in_channels:int=3, # image channels
+                 width:int=64): # channels of the first stage
         super().__init__()
         self.in_channels = in_channels
         self.conv1 = nn.Conv2d(in_channels, width, 3, 1, 1, bias=False); self.bn1 = nn.BatchNorm2d(width)
@@ -76,14 +85,17 @@ def imagenet_resnet18_state(weights=None): # a file with torchvision's resnet18 
         raise RuntimeError(f"could not download ImageNet ResNet-18 weights ({type(e).__name__}); "
                            "pass weights= a local file, or pretrained=False") from None
 
-def load_matching(model:nn.Module, state:dict):
+# %% ../nbs/01_model.ipynb #13f3ae2f
+def load_matching(model:nn.Module, # the model to load into
+                  state:dict): # a state dict, from another architecture perhaps
     "Load the tensors of `state` whose names and shapes match `model`; returns the names left as initialised."
     own = model.state_dict()
     fits = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
     model.load_state_dict(fits, strict=False)
     return sorted(k for k in own if k not in fits)
 
-def build_model(n_classes:int=10, # classes of the head
+# %% ../nbs/01_model.ipynb #5c1188b6
+def build_model(n_classes:int=N_CLASSES, # classes of the head
                 in_channels:int=3, # image channels (3 for CIFAR-10, 1 for Fashion-MNIST)
                 width:int=64, # channels of the first stage; 64 is ResNet-18
                 pretrained:bool=False, # start from ImageNet weights (width 64 only)
@@ -99,6 +111,7 @@ def build_model(n_classes:int=10, # classes of the head
         model.fresh_keys = load_matching(model, imagenet_resnet18_state(weights))
     return model.to(device or default_device(), memory_format=torch.channels_last)
 
+# %% ../nbs/01_model.ipynb #8697cc62
 def count_params(model:nn.Module): # any model
     "Number of trainable parameters (the seed's `count_params`)."
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -131,11 +144,23 @@ def measure_flops(model:nn.Module, # the model (not modified)
     with FlopCounterMode(display=False) as bwd: loss.backward()
     return Flops(fwd.get_total_flops() / batch, bwd.get_total_flops() / batch)
 
+# %% ../nbs/01_model.ipynb #d4c94f47
 def seed_counted_flops(n_params:int, # parameters of the model
                        sparsity:float, # fraction of gradient entries masked
                        n_samples:int): # samples seen
     "The seed's accounting, `2 × params × (1 − sparsity) × samples`: not executed work (see `measure_flops`)."
     return 2 * n_params * (1 - sparsity) * n_samples
+
+# %% ../nbs/01_model.ipynb #43bfbf1e
+def count_flops(model_or_params, # a model, or its number of parameters
+                sparsity:float=0.0, # fraction of gradient entries masked, 0 to 1
+                n_samples:int=1): # samples seen
+    "The seed's `count_flops`, `2 × params × (1 − sparsity) × samples`: the seed's count, not executed work (see `measure_flops`)."
+    if isinstance(model_or_params, nn.Module): n_params = count_params(model_or_params)
+    elif isinstance(model_or_params, int) and not isinstance(model_or_params, bool): n_params = model_or_params
+    else: raise TypeError(f"count_flops takes a model or a number of parameters, got {type(model_or_params).__name__}")
+    if not 0 <= sparsity <= 1: raise ValueError(f"sparsity must be between 0 and 1, got {sparsity}")
+    return seed_counted_flops(n_params, sparsity, n_samples)
 
 # %% ../nbs/01_model.ipynb #4f61a8cf
 def width_table(widths=(4, 8, 16, 32, 64), # first-stage widths
