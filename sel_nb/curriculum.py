@@ -13,7 +13,8 @@ import copy
 from dataclasses import dataclass
 import torch
 from torch import nn
-from .data import ImageSet, DeviceLoader
+from .data import ImageSet
+from .loader import DeviceLoader
 from .embarrassment import EmbarrassmentMeter, embarrassment_scores
 from .sparse import GuiltMask, make_optimizer, guilt_decay
 from .learner import Callback, EpochPlan, Phase, Learner, MetricsCB, MeterCB, GuiltMaskCB, LossScaledLRCB, train_epoch

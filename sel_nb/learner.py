@@ -15,7 +15,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from fastcore.basics import store_attr, patch
-from .data import ImageSet, DeviceLoader
+from .data import ImageSet
+from .loader import DeviceLoader
 from .embarrassment import EmbarrassmentMeter
 from .sparse import GuiltMask, LossScaledLR, make_optimizer
 

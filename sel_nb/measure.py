@@ -9,7 +9,8 @@ __all__ = ['HISTORY_COLUMNS', 'predictions', 'class_accuracy', 'eval_full', 'eva
 # %% ../nbs/04a_measure.ipynb #24c6ed8f
 import torch
 from torch import nn
-from .data import ImageSet, DeviceLoader, held_out_indices
+from .data import ImageSet
+from .loader import DeviceLoader, held_out_indices
 from .model import count_params, measure_flops, seed_counted_flops
 from .learner import Callback, Learner, EpochResult
 

@@ -13,7 +13,8 @@ import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .data import DeviceLoader, default_device, held_out_indices
+from .data import default_device
+from .loader import DeviceLoader, held_out_indices
 from .model import build_model, load_matching
 from .embarrassment import EmbarrassmentMeter
 from .sparse import calibrate_guilt_threshold

@@ -12,7 +12,8 @@ import copy, math
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .data import BATCH_SIZE, ImageSet, DeviceLoader
+from .data import BATCH_SIZE, ImageSet
+from .loader import DeviceLoader
 
 # %% ../nbs/03_sparse_update.ipynb #21a26a07
 def gradients(model_or_params): # a module, an iterable of parameters, or an iterable of gradient tensors

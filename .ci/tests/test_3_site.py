@@ -62,8 +62,9 @@ def exported():
 API = exported()
 SEED_NAMES = ['build_model', 'count_params', 'pc_embarrassment', 'sparse_update', 'calibrate_guilt_threshold', 'run_dense_epoch',
               'run_sel_epoch', 'eval_full', 'eval_per_class', 'load_cifar10', 'build_loaders', 'build_held_out_loader',
-              'sort_classes_by_difficulty', 'get_stage_loader']
-SEED_CONSTANTS = {'CLASS_NAMES': 'data.html', 'SEED_STAGES': 'curriculum.html'}  # not in _modidx: found on their page
+              'sort_classes_by_difficulty', 'get_stage_loader', 'build_warmup_loader', 'count_flops']
+SEED_CONSTANTS = {'CLASS_NAMES': 'data.html', 'N_CLASSES': 'data.html', 'BATCH_SIZE': 'data.html',
+                  'SEED_STAGES': 'curriculum.html', 'STAGE_CONFIG': 'curriculum.html'}  # not in _modidx: found on their page
 
 # ---------------------------------------------------------------- fixtures: the browser (the site and its server: conftest.py)
 @pytest.fixture(scope='session')
