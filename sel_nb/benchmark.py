@@ -6,7 +6,7 @@
 __all__ = ['BenchmarkError', 'check_args', 'make_out', 'check_out', 'machine_info', 'provenance', 'write_config', 'write_report',
            'run_benchmark', 'sel_bench', 'main']
 
-# %% ../nbs/11_benchmark.ipynb #689d5188
+# %% ../nbs/11_benchmark.ipynb #02bffa29
 import json, os, platform, shlex, subprocess, sys
 from dataclasses import asdict
 from pathlib import Path
@@ -21,11 +21,11 @@ from .runner import run_system
 from .report import load_histories, summarize, format_summary, write_summary, plot_benchmark, plot_thermal_snapshot
 from .faults import RunError, RunLock, parse_faults, remove_stale_temps, savefig_atomic, write_text_atomic
 
-# %% ../nbs/11_benchmark.ipynb #d2500107
+# %% ../nbs/11_benchmark.ipynb #5a541111
 class BenchmarkError(RunError, ValueError):
     "A benchmark argument that cannot work; the message is one line."
 
-# %% ../nbs/11_benchmark.ipynb #c7024473
+# %% ../nbs/11_benchmark.ipynb #7bb875f6
 def check_args(preset:str, systems, seeds, data_dir, out, device, trial=None):
     "Validate a benchmark's arguments; returns them resolved. Raises `BenchmarkError` with one line."
     if preset not in PRESETS: raise BenchmarkError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
@@ -44,12 +44,12 @@ def check_args(preset:str, systems, seeds, data_dir, out, device, trial=None):
     if device.type == 'cuda' and not torch.cuda.is_available(): raise BenchmarkError("device cuda asked for, but CUDA is not available here")
     return p, systems, seeds, device, Path(out) if out is not None else Path('runs')/preset
 
-# %% ../nbs/11_benchmark.ipynb #398899b8
+# %% ../nbs/11_benchmark.ipynb #575c8616
 def make_out(out:Path):
     "Create the results folder, or say in one line why it cannot be written."
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out/'.write_test'; probe.write_text('ok'); probe.unlink()
+        probe = out/f'.write_test.{os.getpid()}.tmp'; probe.write_text('ok'); probe.unlink()  # this process's own name
     except OSError as e: raise BenchmarkError(f"output folder {out} is not writable ({e.strerror or e})") from None
 
 def check_out(out:Path, resume:bool, preset:Preset):
@@ -62,7 +62,7 @@ def check_out(out:Path, resume:bool, preset:Preset):
     if resume and cfg.exists() and json.loads(cfg.read_text())['preset']['name'] != preset.name:
         raise BenchmarkError(f"output folder {out} holds a {json.loads(cfg.read_text())['preset']['name']!r} run, not {preset.name!r}")
 
-# %% ../nbs/11_benchmark.ipynb #8cfefca4
+# %% ../nbs/11_benchmark.ipynb #51ae1fb2
 def machine_info(device):
     "What the run ran on."
     info = dict(python=platform.python_version(), torch=torch.__version__, platform=platform.platform(),
@@ -81,7 +81,7 @@ def provenance():
     return dict(sel_nb=sel_nb.__version__, git_commit=head.stdout.strip() if ok else None,
                 git_dirty=bool(status.stdout.strip()) if ok else None)
 
-# %% ../nbs/11_benchmark.ipynb #1dc30d11
+# %% ../nbs/11_benchmark.ipynb #141b0cc1
 def _say(msg:str):
     "Print without breaking progress bars."
     from tqdm.auto import tqdm
@@ -96,7 +96,7 @@ def _pretrained(p:Preset, weights, log):
         log(f"note: {note}")
         return None, note
 
-# %% ../nbs/11_benchmark.ipynb #16fed24e
+# %% ../nbs/11_benchmark.ipynb #987bb530
 def write_config(out:Path, p:Preset, systems, seeds, trial, data, device, pretrained_note, pretrained, command):
     "config.json and command.txt: how the run was started (a resumed run keeps the record of its start)."
     if (out/'config.json').exists(): return
@@ -106,7 +106,7 @@ def write_config(out:Path, p:Preset, systems, seeds, trial, data, device, pretra
     write_text_atomic(out/'config.json', json.dumps(config, indent=1, default=str))
     write_text_atomic(out/'command.txt', command + '\n')
 
-# %% ../nbs/11_benchmark.ipynb #961835c8
+# %% ../nbs/11_benchmark.ipynb #c193399e
 def write_report(out:Path, p:Preset, systems, seeds, finals:list, test, log):
     "The summary files, the printed table and the figures of a finished run."
     import matplotlib.pyplot as plt
@@ -120,7 +120,7 @@ def write_report(out:Path, p:Preset, systems, seeds, finals:list, test, log):
         fig = plot_thermal_snapshot(finals, test, seeds[0]); savefig_atomic(fig, out/'thermal_snapshot.png', dpi=100); plt.close(fig)
     return summary
 
-# %% ../nbs/11_benchmark.ipynb #08d83d06
+# %% ../nbs/11_benchmark.ipynb #b4280f8d
 def run_benchmark(preset:str='quick', # a key of `PRESETS`
                   experiments=None, # systems to run, keys of `SYSTEMS` (default: the seed's four)
                   seeds=None, # seeds (default: the preset's)
@@ -149,7 +149,7 @@ def run_benchmark(preset:str='quick', # a key of `PRESETS`
         finals = [run_system(e, p, s, data, out, device, resume, state, trial, progress, log) for s in seeds for e in systems]
         return write_report(out, p, systems, seeds, finals, data[1], log)
 
-# %% ../nbs/11_benchmark.ipynb #bd0ff656
+# %% ../nbs/11_benchmark.ipynb #5ba023ff
 def sel_bench(preset:str='quick', # smoke, quick or paper
               experiments:Param("systems to run: baseline lottery sel95 warmup sel_adaptive (default: the first four)", str, nargs='+')=None,
               seeds:Param("seeds, e.g. 0 1 2 (default: the preset's)", int, nargs='+')=None,
@@ -164,14 +164,14 @@ def sel_bench(preset:str='quick', # smoke, quick or paper
     return run_benchmark(preset, experiments, seeds, data_dir, out, device, resume, weights, trial,
                          progress=not no_progress, command=' '.join(['sel_bench'] + [shlex.quote(a) for a in sys.argv[1:]]))
 
-# %% ../nbs/11_benchmark.ipynb #a990ad98
+# %% ../nbs/11_benchmark.ipynb #76d7281d
 def _underscored(arg:str):
     "`--data-dir=x` -> `--data_dir=x` (option names only)."
     if not arg.startswith('--'): return arg
     name, eq, value = arg.partition('=')
     return '--' + name[2:].replace('-', '_') + eq + value
 
-# %% ../nbs/11_benchmark.ipynb #1b1f733a
+# %% ../nbs/11_benchmark.ipynb #bd5963c2
 def main(argv=None):
     "The `sel_bench` console command: one parse of the arguments, one-line errors, exit status 2 on bad input."
     argv = sys.argv[1:] if argv is None else argv

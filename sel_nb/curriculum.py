@@ -8,7 +8,7 @@ __all__ = ['SCORERS', 'SEED_WINDOWS', 'SEED_STAGES', 'STAGE_CONFIG', 'sample_los
            'warmup_indices', 'get_stage_loader', 'build_warmup_loader', 'Curriculum', 'format_verdict', 'VerdictCB',
            'sel_phase', 'run_stages', 'rank_correlation', 'order_agreement']
 
-# %% ../nbs/05_curriculum.ipynb #45970762
+# %% ../nbs/05_curriculum.ipynb #8ade1cf5
 import copy
 from dataclasses import dataclass
 import torch
@@ -19,7 +19,7 @@ from .sparse import GuiltMask, make_optimizer, guilt_decay
 from .learner import Callback, EpochPlan, Phase, Learner, MetricsCB, MeterCB, GuiltMaskCB, LossScaledLRCB, train_epoch
 from .measure import AccountingCB, EvalCB
 
-# %% ../nbs/05_curriculum.ipynb #a91332d3
+# %% ../nbs/05_curriculum.ipynb #1c16623d
 def sample_losses(model:nn.Module, # the scorer
                   data:ImageSet, # samples to score
                   bs:int=1000, # batch size
@@ -43,7 +43,7 @@ def sort_classes_by_difficulty(train_data:ImageSet, # the training set
     scores = sample_losses(model, train_data, bs)
     return class_pools(scores, train_data.y.to(scores.device), train_data.n_classes)
 
-# %% ../nbs/05_curriculum.ipynb #c125bd67
+# %% ../nbs/05_curriculum.ipynb #61ab7372
 SCORERS = ('untrained', 'probe')
 
 def fit_probe(model:nn.Module, # the fresh model (left unchanged; a copy is trained)
@@ -70,7 +70,7 @@ def difficulty_scores(model:nn.Module, # the fresh model
     probe, n_trained = fit_probe(model, train, probe_fraction, seed=seed)
     return sample_losses(probe, train), n_trained
 
-# %% ../nbs/05_curriculum.ipynb #a52fd062
+# %% ../nbs/05_curriculum.ipynb #b75d1ff5
 @dataclass(frozen=True)
 class Stage:
     "One curriculum stage: a window of each class's easy-to-hard pool, a guilt decay, epochs and a pass threshold."
@@ -96,10 +96,10 @@ def seed_stages(epochs:int=10): # epochs per stage (the seed's 10)
 
 SEED_STAGES = seed_stages(10)
 
-# %% ../nbs/05_curriculum.ipynb #ebc8f451
+# %% ../nbs/05_curriculum.ipynb #7f61eb0c
 STAGE_CONFIG = [(n, a, b, t, 10) for n, a, b, t in SEED_WINDOWS]  # the seed's (name, pct_start, pct_end, threshold, n_epochs)
 
-# %% ../nbs/05_curriculum.ipynb #2699b6e2
+# %% ../nbs/05_curriculum.ipynb #844ab0e9
 def as_stage(stage, # a `Stage`, or the seed's tuple `(name, pct_start, pct_end, threshold, n_epochs)`
              index:int=0, # its position in the table (sets the seed's guilt decay)
              n_stages:int=5): # stages in the table
@@ -110,13 +110,13 @@ def as_stage(stage, # a `Stage`, or the seed's tuple `(name, pct_start, pct_end,
         raise ValueError(f"a stage is a Stage or a tuple (name, pct_start, pct_end, threshold, n_epochs), got {stage!r}") from None
     return Stage(name, start, end, round(guilt_decay(index, n_stages), 4), epochs, threshold)
 
-# %% ../nbs/05_curriculum.ipynb #36ddfb31
+# %% ../nbs/05_curriculum.ipynb #f55e76ec
 def as_pools(pools): # per-class index tensors or lists, or the seed's dict `{class: [indices]}`
     "Per-class index tensors, in class order."
     if isinstance(pools, dict): pools = [pools[c] for c in sorted(pools)]
     return [torch.as_tensor(p, dtype=torch.long) for p in pools]
 
-# %% ../nbs/05_curriculum.ipynb #a240db15
+# %% ../nbs/05_curriculum.ipynb #37f43804
 def stage_indices(pools, # per-class index tensors, easy to hard (see `as_pools` for the forms taken)
                   stage, # a `Stage` or the seed's tuple
                   cap:int=2000, # most samples per class (the seed's 2000)
@@ -134,13 +134,13 @@ def stage_indices(pools, # per-class index tensors, easy to hard (see `as_pools`
     if len(idx) == 0: raise ValueError(f"stage {stage.name!r} selects no samples (pools of {[len(p) for p in pools]})")
     return idx
 
-# %% ../nbs/05_curriculum.ipynb #b9806924
+# %% ../nbs/05_curriculum.ipynb #9cd2f88e
 def warmup_indices(pools, # per-class index tensors, easy to hard
                    n_per_class:int=1000): # the seed's 1000 easiest per class
     "The `n_per_class` easiest samples of each class."
     return torch.cat([p[:n_per_class] for p in as_pools(pools)])
 
-# %% ../nbs/05_curriculum.ipynb #212303bf
+# %% ../nbs/05_curriculum.ipynb #91c60050
 def get_stage_loader(stage_idx:int, # which stage (0-based)
                      stages, # the stage table: `SEED_STAGES`, or the seed's `STAGE_CONFIG` tuples
                      class_pools, # from `sort_classes_by_difficulty` (or the seed's dict of pools)
@@ -153,7 +153,7 @@ def get_stage_loader(stage_idx:int, # which stage (0-based)
     idx = stage_indices(class_pools, stage, cap, seed=seed + stage_idx)
     return DeviceLoader(train_data, batch_size, shuffle=True, pad=pad, flip=flip, seed=seed, idx=idx, device=device)
 
-# %% ../nbs/05_curriculum.ipynb #8b1aa35a
+# %% ../nbs/05_curriculum.ipynb #52ee6bdd
 def build_warmup_loader(class_pools, # per-class pools, easy to hard
                         train_data:ImageSet, # the training set
                         n_per_class:int=1000, # the seed's 1000 easiest per class
@@ -162,7 +162,7 @@ def build_warmup_loader(class_pools, # per-class pools, easy to hard
     return DeviceLoader(train_data, batch_size, shuffle=True, pad=pad, flip=flip, seed=seed,
                         idx=warmup_indices(class_pools, n_per_class), device=device)
 
-# %% ../nbs/05_curriculum.ipynb #22a8c083
+# %% ../nbs/05_curriculum.ipynb #50aa91b7
 class Curriculum:
     "The staged driver: stage windows, guilt decay, epochs per stage, PASS/FAIL (reported; repeated only if asked)."
     def __init__(self, pools:list, # per-class pools, easy to hard
@@ -201,20 +201,20 @@ class Curriculum:
     def state_dict(self): return dict(stage=self.stage, epoch=self.epoch, repeats=self.repeats, verdicts=self.verdicts)
     def load_state_dict(self, sd): self.stage, self.epoch, self.repeats, self.verdicts = sd['stage'], sd['epoch'], sd['repeats'], list(sd['verdicts'])
 
-# %% ../nbs/05_curriculum.ipynb #1013852e
+# %% ../nbs/05_curriculum.ipynb #7513e4db
 def format_verdict(v:dict):
     "The seed's stage report line."
     return (f"stage {v['stage']} ({v['name']}): held-out {v['held_out']:.3f} vs {v['threshold']:.2f} -> "
             f"{'PASS' if v['passed'] else 'FAIL'}" + (f" (attempt {v['attempt']})" if v['attempt'] > 1 else ''))
 
-# %% ../nbs/05_curriculum.ipynb #fc0ec29e
+# %% ../nbs/05_curriculum.ipynb #4fcaf342
 class VerdictCB(Callback):
     "Reports each finished stage's PASS/FAIL line (the seed's report) through `log`."
     def __init__(self, log=print): self.log = log
     def after_verdict(self):
         if self.learn.verdict: self.log(format_verdict(self.learn.verdict))
 
-# %% ../nbs/05_curriculum.ipynb #9bca05a5
+# %% ../nbs/05_curriculum.ipynb #b09a5337
 def sel_phase(curriculum:Curriculum, # the staged schedule
               mask:GuiltMask, # the guilt mask (its threshold is scaled by each stage's decay)
               meter:EmbarrassmentMeter, # per-class embarrassment
@@ -225,7 +225,7 @@ def sel_phase(curriculum:Curriculum, # the staged schedule
     cbs = [MeterCB(meter), LossScaledLRCB(base_lr), GuiltMaskCB(mask)] + ([VerdictCB(log)] if log else [])
     return Phase(name, curriculum, tuple(cbs))
 
-# %% ../nbs/05_curriculum.ipynb #44764232
+# %% ../nbs/05_curriculum.ipynb #20f58251
 def run_stages(model:nn.Module, optimizer, train:ImageSet, pools, evaluate,
                gamma:float, # the guilt threshold (decayed per stage)
                stages=SEED_STAGES, base_lr:float=1e-3, cap:int=2000, repeat_failed:int=0,
@@ -238,7 +238,7 @@ def run_stages(model:nn.Module, optimizer, train:ImageSet, pools, evaluate,
     learn.fit([sel_phase(cur, GuiltMask(gamma=gamma), meter, base_lr, log)])
     return cur
 
-# %% ../nbs/05_curriculum.ipynb #dcd4ad4a
+# %% ../nbs/05_curriculum.ipynb #9b597394
 def rank_correlation(a:torch.Tensor, b:torch.Tensor):
     "Spearman's rank correlation of two score vectors (ties broken by position)."
     ra, rb = (torch.argsort(torch.argsort(v)).double() for v in (a, b))

@@ -8,7 +8,7 @@ __all__ = ['EVENTS', 'CancelBatchException', 'CancelEpochException', 'CancelFitE
            'LossScaledLRCB', 'GuiltMaskCB', 'TrialCB', 'planned_epochs', 'ProgressCB', 'train_epoch', 'run_dense_epoch',
            'run_sel_epoch']
 
-# %% ../nbs/04_learner.ipynb #5ec6c4fe
+# %% ../nbs/04_learner.ipynb #cf0250cf
 import time
 from dataclasses import dataclass
 import torch
@@ -19,21 +19,21 @@ from .data import ImageSet, DeviceLoader
 from .embarrassment import EmbarrassmentMeter
 from .sparse import GuiltMask, LossScaledLR, make_optimizer
 
-# %% ../nbs/04_learner.ipynb #92a24ee1
+# %% ../nbs/04_learner.ipynb #c8249299
 class CancelBatchException(Exception): "Skip the rest of this batch (no backward, no step)."
 class CancelEpochException(Exception): "End this epoch now; it is measured and recorded as usual."
 class CancelFitException(Exception): "Stop training now."
 
-# %% ../nbs/04_learner.ipynb #967f79d4
+# %% ../nbs/04_learner.ipynb #6a754f83
 class Callback:
     "Base class: handle an event by defining a method with its name, e.g. `after_backward`."
     order = 0
 
-# %% ../nbs/04_learner.ipynb #a8cc24df
+# %% ../nbs/04_learner.ipynb #e11f57e8
 EVENTS = ('before_fit', 'before_phase', 'before_epoch', 'before_batch', 'after_loss', 'after_backward', 'after_step',
           'after_batch', 'after_epoch', 'after_verdict', 'after_phase', 'after_fit')
 
-# %% ../nbs/04_learner.ipynb #d39a5016
+# %% ../nbs/04_learner.ipynb #b03a61f3
 @dataclass
 class EpochPlan:
     "What the next epoch trains on."
@@ -41,7 +41,7 @@ class EpochPlan:
     indices:torch.Tensor # training samples
     decay:float=1.0 # guilt decay for this epoch
 
-# %% ../nbs/04_learner.ipynb #3939f629
+# %% ../nbs/04_learner.ipynb #7e36d778
 class DensePhase:
     "Dense epochs over a fixed set of samples."
     def __init__(self, indices:torch.Tensor, # the samples each epoch trains on
@@ -57,7 +57,7 @@ class DensePhase:
     def state_dict(self): return dict(epoch=self.epoch)
     def load_state_dict(self, sd): self.epoch = sd['epoch']
 
-# %% ../nbs/04_learner.ipynb #344ade11
+# %% ../nbs/04_learner.ipynb #892b32ce
 @dataclass
 class Phase:
     "A part of a recipe: its name, its schedule of epochs, and the callbacks active while it runs."
@@ -65,7 +65,7 @@ class Phase:
     schedule:object # a `DensePhase` or a `Curriculum`
     cbs:tuple=() # callbacks attached for this phase only
 
-# %% ../nbs/04_learner.ipynb #1d134a3c
+# %% ../nbs/04_learner.ipynb #e64db6f3
 class Learner:
     "The training loop. Everything that varies is a callback."
     def __init__(self, model:nn.Module, # the model, on its device
@@ -84,7 +84,7 @@ class Learner:
     @property
     def device(self): return next(self.model.parameters()).device
 
-# %% ../nbs/04_learner.ipynb #b5f51224
+# %% ../nbs/04_learner.ipynb #1882f4a4
 @patch
 def add_cbs(self:Learner, cbs):
     "Attach callbacks."
@@ -103,7 +103,7 @@ def callback(self:Learner, event:str):
         f = getattr(cb, event, None)
         if f is not None: f()
 
-# %% ../nbs/04_learner.ipynb #5164d745
+# %% ../nbs/04_learner.ipynb #1cdc828a
 @patch
 def one_batch(self:Learner):
     "Train on `self.xb`, `self.yb`."
@@ -120,7 +120,7 @@ def one_batch(self:Learner):
     except CancelBatchException: pass
     self.callback('after_batch')
 
-# %% ../nbs/04_learner.ipynb #395e93b0
+# %% ../nbs/04_learner.ipynb #4260bea3
 @patch
 def one_epoch(self:Learner, dl):
     "Train on every batch of `dl`, then measure (`after_epoch`)."
@@ -132,7 +132,7 @@ def one_epoch(self:Learner, dl):
     except CancelEpochException: pass
     self.callback('after_epoch')
 
-# %% ../nbs/04_learner.ipynb #0e89b5ed
+# %% ../nbs/04_learner.ipynb #3499b636
 @patch
 def loader(self:Learner, plan:EpochPlan):
     "The `DeviceLoader` of one epoch of `plan`."
@@ -169,11 +169,11 @@ def fit(self:Learner, phases:list, # `Phase`s, run in order
     except CancelFitException: pass
     finally: self.callback('after_fit')
 
-# %% ../nbs/04_learner.ipynb #92839c31
+# %% ../nbs/04_learner.ipynb #9747680f
 class NonFiniteLossError(FloatingPointError):
     "Training produced a NaN or infinite loss."
 
-# %% ../nbs/04_learner.ipynb #a162a45f
+# %% ../nbs/04_learner.ipynb #16352413
 @dataclass
 class EpochResult:
     "What one training epoch measured."
@@ -185,14 +185,14 @@ class EpochResult:
     E:list=None # per-class embarrassment (SEL)
     C:list=None # per-class confidence (SEL)
 
-# %% ../nbs/04_learner.ipynb #85facbd3
+# %% ../nbs/04_learner.ipynb #8eb58687
 def pruned_fraction(model:nn.Module):
     "Fraction of prunable weights held at zero by `torch.nn.utils.prune` masks (0 for an unpruned model)."
     masks = [b for n, b in model.named_buffers() if n.endswith('_mask')]
     if not masks: return 0.0
     return 1 - sum(m.sum() for m in masks).item() / sum(m.numel() for m in masks)
 
-# %% ../nbs/04_learner.ipynb #9449304e
+# %% ../nbs/04_learner.ipynb #9489b760
 def _sync(device):
     if device.type == 'cuda': torch.cuda.synchronize(device)
 
@@ -212,7 +212,7 @@ class MetricsCB(Callback):
         if not torch.isfinite(torch.tensor(loss)): raise NonFiniteLossError(f"the training loss became {loss}")
         self.learn.result = EpochResult(loss, self.correct.item() / max(self.n, 1), self.n, seconds, pruned_fraction(self.learn.model))
 
-# %% ../nbs/04_learner.ipynb #6b08590e
+# %% ../nbs/04_learner.ipynb #5d90046e
 class MeterCB(Callback):
     "Per-class embarrassment of the epoch's training batches (`E`, `C` in `learn.result`)."
     order = -10
@@ -221,14 +221,14 @@ class MeterCB(Callback):
     def after_loss(self): self.meter.update(self.learn.preds, self.learn.yb)
     def after_epoch(self): self.learn.result.E, self.learn.result.C = self.meter.E.tolist(), self.meter.C.tolist()
 
-# %% ../nbs/04_learner.ipynb #1f0ccd31
+# %% ../nbs/04_learner.ipynb #03b9c825
 class LossScaledLRCB(Callback):
     "The seed's learning rate `base_lr * (1 + 2 * loss)` for each step; the base rate again after the epoch."
     def __init__(self, base_lr:float, factor:float=2.0): self.base_lr, self.factor = base_lr, factor
     def after_backward(self): LossScaledLR(self.learn.opt, self.base_lr, self.factor)(self.learn.loss)
     def after_epoch(self): LossScaledLR(self.learn.opt, self.base_lr, self.factor).restore()
 
-# %% ../nbs/04_learner.ipynb #a9be9ca3
+# %% ../nbs/04_learner.ipynb #87e24175
 class GuiltMaskCB(Callback):
     "Masks gradients below the guilt threshold after backward; the epoch's sparsity goes into `learn.result`."
     order = -10
@@ -241,7 +241,7 @@ class GuiltMaskCB(Callback):
     def state_dict(self): return self.mask.state_dict()
     def load_state_dict(self, sd): self.mask.load_state_dict(sd)
 
-# %% ../nbs/04_learner.ipynb #1970fe73
+# %% ../nbs/04_learner.ipynb #edfff63d
 class TrialCB(Callback):
     "Train on only the first `n_batches` batches of every epoch."
     def __init__(self, n_batches:int):
@@ -250,7 +250,7 @@ class TrialCB(Callback):
     def after_batch(self):
         if self.learn.iter + 1 >= self.n_batches: raise CancelEpochException()
 
-# %% ../nbs/04_learner.ipynb #ef7667f6
+# %% ../nbs/04_learner.ipynb #8d5fe7c7
 def planned_epochs(phases:list):
     "Epochs the phases will run (stages repeated on request would add to this)."
     return sum(p.schedule.planned for p in phases)
@@ -271,7 +271,7 @@ class ProgressCB(Callback):
         self.bar.set_postfix(held_out=f"{self.learn.metrics.get('test_100', float('nan')):.3f}", phase=self.learn.phase.name)
     def after_fit(self): self.bar.close()
 
-# %% ../nbs/04_learner.ipynb #37615b7f
+# %% ../nbs/04_learner.ipynb #d97de177
 def train_epoch(model:nn.Module, loader, optimizer,
                 meter:EmbarrassmentMeter=None, # per-class embarrassment, updated after each forward pass
                 mask:GuiltMask=None, # guilt mask, applied after backward
@@ -283,13 +283,13 @@ def train_epoch(model:nn.Module, loader, optimizer,
     learn.one_epoch(loader)
     return learn.result
 
-# %% ../nbs/04_learner.ipynb #44428d99
+# %% ../nbs/04_learner.ipynb #dce74c5a
 def run_dense_epoch(model, loader, optimizer):
     "The seed's dense epoch: returns `(loss, accuracy)`."
     r = train_epoch(model, loader, optimizer)
     return r.loss, r.acc
 
-# %% ../nbs/04_learner.ipynb #cc896169
+# %% ../nbs/04_learner.ipynb #14cf0ff9
 def run_sel_epoch(model, loader, optimizer,
                   gamma, # the guilt threshold, or a `GuiltMask` (to keep adaptive or error-feedback state across epochs)
                   base_lr:float=1e-3, # learning rate before loss scaling

@@ -6,14 +6,14 @@
 __all__ = ['HISTORY_COLUMNS', 'predictions', 'class_accuracy', 'eval_full', 'eval_per_class', 'make_evaluator', 'EvalCB',
            'Accounting', 'AccountingCB', 'history_row', 'RecorderCB']
 
-# %% ../nbs/04a_measure.ipynb #98681ba5
+# %% ../nbs/04a_measure.ipynb #24c6ed8f
 import torch
 from torch import nn
 from .data import ImageSet, DeviceLoader, held_out_indices
 from .model import count_params, measure_flops, seed_counted_flops
 from .learner import Callback, Learner, EpochResult
 
-# %% ../nbs/04a_measure.ipynb #d61a20ee
+# %% ../nbs/04a_measure.ipynb #4bb5fa7a
 @torch.no_grad()
 def predictions(model:nn.Module, loader):
     "Predicted and true classes for every sample of `loader`, on the device (evaluation mode; the mode is restored)."
@@ -23,13 +23,13 @@ def predictions(model:nn.Module, loader):
         return torch.cat(preds), torch.cat(labels)
     finally: model.train(was_training)
 
-# %% ../nbs/04a_measure.ipynb #9689cbfd
+# %% ../nbs/04a_measure.ipynb #e420a2b4
 def class_accuracy(preds:torch.Tensor, labels:torch.Tensor, n_classes:int):
     "Per-class accuracy (a tensor; NaN for a class with no samples) and overall accuracy."
     hits = torch.bincount(labels[preds == labels], minlength=n_classes)
     return hits / torch.bincount(labels, minlength=n_classes), (preds == labels).float().mean()
 
-# %% ../nbs/04a_measure.ipynb #7e9de80b
+# %% ../nbs/04a_measure.ipynb #43f0b9a7
 def eval_full(model:nn.Module, loader):
     "The seed's `eval_full`: accuracy over the whole loader."
     preds, labels = predictions(model, loader)
@@ -41,7 +41,7 @@ def eval_per_class(model:nn.Module, loader, n_classes:int=None):
     per_class, overall = class_accuracy(preds, labels, n_classes or len(loader.classes))
     return per_class.tolist(), overall.item()
 
-# %% ../nbs/04a_measure.ipynb #ab10b3da
+# %% ../nbs/04a_measure.ipynb #0fc95a74
 def make_evaluator(test:ImageSet, # the test set
                    n_per_class:int=100, # held-out images per class
                    bs:int=1000, device=None):
@@ -56,14 +56,14 @@ def make_evaluator(test:ImageSet, # the test set
         return dict(test_full=vals[0], test_100=vals[1], per_class=vals[2:])
     return evaluate
 
-# %% ../nbs/04a_measure.ipynb #99e339e0
+# %% ../nbs/04a_measure.ipynb #f16b6173
 class EvalCB(Callback):
     "Evaluates the model after each epoch into `learn.metrics` (test_full, test_100, per_class)."
     order = 10
     def __init__(self, evaluate): self.evaluate = evaluate
     def after_epoch(self): self.learn.metrics = self.evaluate(self.learn.model)
 
-# %% ../nbs/04a_measure.ipynb #93e4cf24
+# %% ../nbs/04a_measure.ipynb #94bc5a78
 class Accounting:
     "Cumulative cost of a run: executed FLOPs (measured), the seed's counted FLOPs, and training wall-clock."
     def __init__(self, model:nn.Module, # the model being trained
@@ -86,14 +86,14 @@ class Accounting:
     def state_dict(self): return dict(executed=self.executed, seed_counted=self.seed_counted, seconds=self.seconds)
     def load_state_dict(self, sd): self.executed, self.seed_counted, self.seconds = sd['executed'], sd['seed_counted'], sd['seconds']
 
-# %% ../nbs/04a_measure.ipynb #4298892c
+# %% ../nbs/04a_measure.ipynb #34d9552d
 class AccountingCB(Callback):
     "Adds each epoch's measured work and time to an `Accounting`."
     order = 0
     def __init__(self, acct:Accounting): self.acct = acct
     def after_epoch(self): self.acct.add_epoch(self.learn.result)
 
-# %% ../nbs/04a_measure.ipynb #132e7ce7
+# %% ../nbs/04a_measure.ipynb #0c3a29e3
 HISTORY_COLUMNS = ['epoch', 'stage', 'phase', 'train_acc', 'train_loss', 'test_full', 'test_100',
                    'flops_T', 'flops_measured_T', 'time_s', 'sparsity']
 
@@ -109,7 +109,7 @@ def history_row(learn:Learner, # after an epoch: its `result`, `metrics`, `plan`
     row.update({f'C_{c}': r.C[i] if r.C else nan for i, c in enumerate(classes)})
     return row
 
-# %% ../nbs/04a_measure.ipynb #9c1006d3
+# %% ../nbs/04a_measure.ipynb #8d1c10cf
 class RecorderCB(Callback):
     "Appends each finished epoch's history row to `learn.rows`."
     def __init__(self, acct:Accounting): self.acct = acct

@@ -8,7 +8,7 @@ __all__ = ['SUMMARY_METRICS', 'PANELS', 'load_histories', 'per_run', 'summarize'
            'sparsity_panel', 'cumulative_panel', 'per_class_panel', 'savings_panel', 'final_accuracy_panel',
            'flops_panel', 'plot_benchmark', 'snapshot_grid', 'plot_thermal_snapshot']
 
-# %% ../nbs/09_report.ipynb #927e0ee3
+# %% ../nbs/09_report.ipynb #46ad96f0
 import importlib.resources, json, math
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +19,7 @@ from .systems import SYSTEMS, Preset, PRESETS
 from .runner import run_paths
 from .faults import write_text_atomic
 
-# %% ../nbs/09_report.ipynb #fa22a924
+# %% ../nbs/09_report.ipynb #dc0f8bea
 def load_histories(out:Path, systems, seeds):
     "Every `(system, seed)` history in a run folder, as DataFrames."
     res = {}
@@ -29,7 +29,7 @@ def load_histories(out:Path, systems, seeds):
             if f.exists() and f.stat().st_size: res[e, s] = pd.read_csv(f)
     return res
 
-# %% ../nbs/09_report.ipynb #4e7a0e08
+# %% ../nbs/09_report.ipynb #04cea9fe
 SUMMARY_METRICS = ['test_full', 'test_100', 'flops_T', 'flops_measured_T', 'time_s', 'sparsity',
                    'saved_counted', 'saved_executed', 'saved_time']
 
@@ -47,7 +47,7 @@ def per_run(hist:dict, finals:list=()):
         runs[col] = [1 - r[key] / base[key][r.seed] if r.seed in base.index else np.nan for _, r in runs.iterrows()]
     return runs
 
-# %% ../nbs/09_report.ipynb #666dcd0b
+# %% ../nbs/09_report.ipynb #82c0c57e
 def summarize(hist:dict, finals:list=()):
     "Per system: mean and std over seeds of the final accuracies, costs and savings (`attrs['runs']`: per seed)."
     if not hist: raise ValueError("no history to summarize: no system finished an epoch")
@@ -59,13 +59,13 @@ def summarize(hist:dict, finals:list=()):
     summary.attrs['runs'] = runs
     return summary
 
-# %% ../nbs/09_report.ipynb #061c25ae
+# %% ../nbs/09_report.ipynb #648f463b
 def mean_std(s, col, fmt, scale=1):
     "Column `col` of a summary row as `mean ± std` (just the mean for one seed), in format `fmt`, times `scale`."
     m, sd = s[f'{col}_mean'] * scale, s[f'{col}_std'] * scale
     return (fmt.format(m) + (' ± ' + fmt.format(sd) if not np.isnan(sd) else '')) if not np.isnan(m) else 'n/a'
 
-# %% ../nbs/09_report.ipynb #5b4c226a
+# %% ../nbs/09_report.ipynb #b852b776
 def format_summary(summary:pd.DataFrame, preset:Preset, seeds):
     "The summary as a printed table."
     n = len(seeds)
@@ -82,7 +82,7 @@ def format_summary(summary:pd.DataFrame, preset:Preset, seeds):
     line = lambda cells: ''.join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
     return '\n'.join([head + line(heads), '-' * sum(widths)] + [line(r) for r in rows])
 
-# %% ../nbs/09_report.ipynb #98e925c7
+# %% ../nbs/09_report.ipynb #84a8cee6
 def write_summary(summary:pd.DataFrame, out:Path, preset:Preset, seeds):
     "summary.csv (per system), summary_runs.csv (per system and seed), summary.json, summary.txt."
     write_text_atomic(out/'summary.csv', summary.to_csv())
@@ -94,7 +94,7 @@ def write_summary(summary:pd.DataFrame, out:Path, preset:Preset, seeds):
     write_text_atomic(out/'summary.json', json.dumps(payload, indent=1, default=str))
     write_text_atomic(out/'summary.txt', format_summary(summary, preset, seeds) + '\n')
 
-# %% ../nbs/09_report.ipynb #aabadee1
+# %% ../nbs/09_report.ipynb #d2f8fd7a
 def seed_history(key:str):
     "The seed's published per-epoch history of a system (CIFAR-10, one seed), or None."
     name = SYSTEMS[key].seed_file if key in SYSTEMS else None
@@ -102,7 +102,7 @@ def seed_history(key:str):
     f = importlib.resources.files('sel_nb')/'seed_results'/name
     return pd.read_csv(f) if f.is_file() else None
 
-# %% ../nbs/09_report.ipynb #8158e6b2
+# %% ../nbs/09_report.ipynb #0e504bcf
 def _label(key): return SYSTEMS[key].label if key in SYSTEMS else key
 def _color(key): return SYSTEMS[key].color if key in SYSTEMS else '#777777'
 
@@ -124,7 +124,7 @@ class FigureData:
         self.cifar = self.preset.dataset == 'cifar10'
     def runs(self, name): return [h for (e, _), h in self.hist.items() if e == name]
 
-# %% ../nbs/09_report.ipynb #319ea92e
+# %% ../nbs/09_report.ipynb #d4abbb12
 def _style(ax, title, xlabel='epoch', ylabel=None):
     from matplotlib.ticker import MaxNLocator
     ax.set_title(title, fontsize=12, loc='left'); ax.set_xlabel(xlabel); ax.grid(alpha=0.3)
@@ -153,7 +153,7 @@ def _per_class_mean(d:FigureData, name, prefix):
     "Mean over seeds of the per-class columns `prefix<class>` against the epoch (epochs × classes)."
     return pd.concat(d.runs(name)).groupby('epoch')[[f'{prefix}{c}' for c in d.classes]].mean()
 
-# %% ../nbs/09_report.ipynb #9c960b9c
+# %% ../nbs/09_report.ipynb #59f33c3f
 def accuracy_panel(ax, d:FigureData, col:str='test_100'):
     "Accuracy against the epoch, all systems; the seed's published runs dotted on CIFAR-10."
     for n in d.names: _band(ax, d, n, col)
@@ -173,7 +173,7 @@ def gap_panel(ax, d:FigureData, name:str):
     ax.axhline(0, color='k', lw=0.8)
     _style(ax, title, ylabel='train acc − full-test acc'); _legend(ax, fontsize=8)
 
-# %% ../nbs/09_report.ipynb #74560fa1
+# %% ../nbs/09_report.ipynb #c1816448
 def class_curves_panel(ax, d:FigureData, prefix:str='E_'):
     "Per-class embarrassment (or confidence) of the SEL system, against the epoch."
     import matplotlib.pyplot as plt
@@ -195,7 +195,7 @@ def embarrassment_map_panel(ax, d:FigureData):
     _style(ax, f'{title}, {_label(d.sel)}', ylabel='class')
     ax.figure.colorbar(im, cax=ax.inset_axes([1.01, 0.0, 0.012, 1.0]), label='E')
 
-# %% ../nbs/09_report.ipynb #6cbdd0b5
+# %% ../nbs/09_report.ipynb #13b9194c
 def sparsity_panel(ax, d:FigureData):
     "Fraction of gradients masked (SEL) or weights pruned (Lottery Ticket), against the epoch."
     ref = seed_history('sel95')
@@ -211,7 +211,7 @@ def cumulative_panel(ax, d:FigureData, col:str='flops_T'):
     else: _style(ax, 'Cumulative training wall-clock (evaluation excluded)', ylabel='seconds')
     _legend(ax, fontsize=8)
 
-# %% ../nbs/09_report.ipynb #b73060d6
+# %% ../nbs/09_report.ipynb #39cb89e5
 def per_class_panel(ax, d:FigureData):
     "Per-class held-out accuracy at the last epoch, bars per system with the std over seeds."
     w = 0.8 / len(d.names)
@@ -223,7 +223,7 @@ def per_class_panel(ax, d:FigureData):
     _style(ax, 'Per-class held-out accuracy, final epoch', xlabel='', ylabel='accuracy')
     _legend(ax, fontsize=8, ncol=len(d.names), loc='upper center'); ax.set_ylim(0, 1.18)
 
-# %% ../nbs/09_report.ipynb #73958103
+# %% ../nbs/09_report.ipynb #7f2e8b46
 def savings_panel(ax, d:FigureData):
     "Held-out accuracy against FLOPs saved, in the seed's count and as executed."
     for n in d.names:
@@ -238,7 +238,7 @@ def savings_panel(ax, d:FigureData):
     ax.plot([], [], 'ko', label="FLOPs saved, the seed's count"); ax.plot([], [], 'ks', mfc='white', label='FLOPs saved, executed')
     _style(ax, 'Accuracy against FLOPs saved (vs Baseline)', xlabel='FLOPs saved (%)', ylabel='held-out accuracy (%)'); _legend(ax, fontsize=8)
 
-# %% ../nbs/09_report.ipynb #b887b341
+# %% ../nbs/09_report.ipynb #b68f2abe
 def final_accuracy_panel(ax, d:FigureData):
     "Final held-out accuracy per system (± std over seeds); the seed's published values on CIFAR-10."
     s = d.summary.loc[d.names]
@@ -261,7 +261,7 @@ def flops_panel(ax, d:FigureData):
     _style(ax, 'Training FLOPs: counted by the seed vs executed', xlabel='', ylabel='FLOPs (×10¹², log scale)')
     ax.set_ylim(top=ax.get_ylim()[1] * 30); _legend(ax, fontsize=8, loc='upper left')
 
-# %% ../nbs/09_report.ipynb #f6932317
+# %% ../nbs/09_report.ipynb #5e015f98
 PANELS = [lambda ax, d: accuracy_panel(ax, d, 'test_full'), accuracy_panel,
           lambda ax, d: gap_panel(ax, d, 'sel95'), lambda ax, d: gap_panel(ax, d, 'warmup'),
           class_curves_panel, lambda ax, d: class_curves_panel(ax, d, 'C_'), sparsity_panel, cumulative_panel,
@@ -282,7 +282,7 @@ def plot_benchmark(hist:dict, summary:pd.DataFrame, preset:Preset):
     fig.axes_main = axs
     return fig
 
-# %% ../nbs/09_report.ipynb #6f389b33
+# %% ../nbs/09_report.ipynb #1fe514d3
 def snapshot_grid(test, snap:dict, border:int=3):
     "An RGB image: the snapshot's images in a grid (the row of each image is its class), framed by correctness, thickness by confidence."
     x = test.x[torch.tensor(snap['idx'], device=test.device)].float().cpu() / 255
@@ -302,7 +302,7 @@ def snapshot_grid(test, snap:dict, border:int=3):
         tile[1 + border:1 + border + H, 1 + border:1 + border + W] = x[k].permute(1, 2, 0).numpy()
     return grid, TH
 
-# %% ../nbs/09_report.ipynb #efc3eac6
+# %% ../nbs/09_report.ipynb #cfc95be8
 def plot_thermal_snapshot(finals:list, test, seed:int):
     "The thermal snapshot of every finished system of one seed."
     import matplotlib.pyplot as plt

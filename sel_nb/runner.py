@@ -6,7 +6,7 @@
 __all__ = ['run_paths', 'final_without_checkpoint', 'snapshot', 'HistoryCB', 'phases_state', 'load_phases_state', 'CheckpointCB',
            'FaultCB', 'prepare_curriculum', 'restore', 'finished', 'run_system', 'bare_epoch', 'loop_speed']
 
-# %% ../nbs/08_runner.ipynb #1e8ec513
+# %% ../nbs/08_runner.ipynb #9f9bac85
 import copy, json, os, time
 from pathlib import Path
 import pandas as pd
@@ -23,20 +23,20 @@ from .curriculum import class_pools, difficulty_scores
 from .systems import SYSTEMS, Preset, RunSetup, is_pruned, restore_pruning
 from .faults import write_csv_atomic, write_text_atomic, save_torch_atomic, load_checkpoint, fault_point
 
-# %% ../nbs/08_runner.ipynb #65005509
+# %% ../nbs/08_runner.ipynb #4df04189
 def run_paths(out:Path, key:str, seed:int):
     "Where a system's history, final summary and checkpoint live in a run folder."
     return dict(csv=out/f'seed{seed}'/f'hist_{key}.csv', final=out/f'seed{seed}'/f'final_{key}.json',
                 ckpt=out/'ckpt'/f'seed{seed}_{key}.pt')
 
-# %% ../nbs/08_runner.ipynb #3d43642f
+# %% ../nbs/08_runner.ipynb #c9a7ac7c
 def final_without_checkpoint(paths:dict):
     "The final summary of a system that finished (all its history rows are there) but whose checkpoint is gone, else None."
     if paths['ckpt'].exists() or not (paths['final'].exists() and paths['csv'].exists()): return None
     final = json.loads(paths['final'].read_text())
     return final if final['status'] != 'running' and len(pd.read_csv(paths['csv'])) == final['epochs'] else None
 
-# %% ../nbs/08_runner.ipynb #465af25c
+# %% ../nbs/08_runner.ipynb #9fa38b59
 @torch.no_grad()
 def snapshot(model:nn.Module, test, n_per_class:int=10):
     "Predictions and confidences on the first `n_per_class` test images of each class, grouped by class."
@@ -50,14 +50,14 @@ def snapshot(model:nn.Module, test, n_per_class:int=10):
     finally: model.train(was_training)
     return dict(idx=idx.tolist(), label=y.tolist(), pred=pred.tolist(), conf=conf.tolist())
 
-# %% ../nbs/08_runner.ipynb #01a4ed60
+# %% ../nbs/08_runner.ipynb #163190a3
 class HistoryCB(Callback):
     "Writes the run's history rows to `path` after every epoch."
     order = 1
     def __init__(self, path:Path): self.path = path
     def after_verdict(self): write_csv_atomic(self.path, self.learn.rows)
 
-# %% ../nbs/08_runner.ipynb #6f6d8d96
+# %% ../nbs/08_runner.ipynb #286c5e59
 def phases_state(phases:list):
     "Each phase's schedule position and the state of its stateful callbacks."
     return [dict(schedule=p.schedule.state_dict(), cbs=[cb.state_dict() if hasattr(cb, 'state_dict') else None for cb in p.cbs])
@@ -70,7 +70,7 @@ def load_phases_state(phases:list, states:list):
         for cb, sd in zip(p.cbs, st['cbs']):
             if sd is not None: cb.load_state_dict(sd)
 
-# %% ../nbs/08_runner.ipynb #fd442bcc
+# %% ../nbs/08_runner.ipynb #86c9794a
 class CheckpointCB(Callback):
     "Saves a checkpoint to `path` after every epoch; `extra` (a dict) is saved with it."
     order = 2
@@ -82,14 +82,15 @@ class CheckpointCB(Callback):
                     rng=torch.get_rng_state(), **self.extra)
     def after_verdict(self): save_torch_atomic(self.state(), self.path)
 
-# %% ../nbs/08_runner.ipynb #da317030
+# %% ../nbs/08_runner.ipynb #cd1181ad
 class FaultCB(Callback):
-    "Named fault points for tests: `batch` before each batch, `epoch` after each finished epoch."
+    "Named fault points for tests: `batch` before each batch, `epoch` once an epoch's row and checkpoint are written."
+    order = CheckpointCB.order + 1
     def __init__(self, system:str, seed:int): self.ctx = dict(system=system, seed=seed)
     def before_batch(self): fault_point('batch', **self.ctx, epoch=self.learn.epoch + 1, batch=self.learn.iter + 1)
     def after_verdict(self): fault_point('epoch', **self.ctx, epoch=self.learn.epoch)
 
-# %% ../nbs/08_runner.ipynb #fe487fa9
+# %% ../nbs/08_runner.ipynb #bc1d8f07
 def prepare_curriculum(model:nn.Module, train, preset:Preset, seed:int, acct:Accounting):
     "Score the training set and calibrate γ (the work a curriculum system pays for); returns `(pools, gamma)`."
     t = time.perf_counter()
@@ -100,7 +101,7 @@ def prepare_curriculum(model:nn.Module, train, preset:Preset, seed:int, acct:Acc
     acct.add_overhead(forward_samples=len(train), trained_samples=n_probe + len(batch[1]), seconds=time.perf_counter() - t)
     return pools, gamma
 
-# %% ../nbs/08_runner.ipynb #fd8069fd
+# %% ../nbs/08_runner.ipynb #a03b441d
 def restore(learn:Learner, state:dict, acct:Accounting):
     "Continue from a checkpoint: optimizer, phases, accounting, rows and random state (the model is loaded already)."
     learn.opt.load_state_dict(state['optimizer'])
@@ -110,7 +111,7 @@ def restore(learn:Learner, state:dict, acct:Accounting):
     acct.load_state_dict(state['accounting'])
     torch.set_rng_state(state['rng'].cpu())
 
-# %% ../nbs/08_runner.ipynb #5dd9163e
+# %% ../nbs/08_runner.ipynb #f94c7c1f
 def finished(key:str, seed:int, paths:dict, state:dict, resume:bool, log):
     "The final summary of a system that already finished in this folder, else None."
     label = SYSTEMS[key].label
@@ -122,7 +123,7 @@ def finished(key:str, seed:int, paths:dict, state:dict, resume:bool, log):
         log(f"{label}, seed {seed}: already {final['status']} ({final['epochs']} epochs; no checkpoint, its history is kept)")
         return final
 
-# %% ../nbs/08_runner.ipynb #4636b442
+# %% ../nbs/08_runner.ipynb #9afd6cfa
 def run_system(key:str, # a key of `SYSTEMS`
                preset:Preset, seed:int,
                data:tuple, # (train, test) ImageSets
@@ -170,7 +171,7 @@ def run_system(key:str, # a key of `SYSTEMS`
     save_torch_atomic(ckpt.state(status), paths['ckpt'])
     return final
 
-# %% ../nbs/08_runner.ipynb #b429ddde
+# %% ../nbs/08_runner.ipynb #108045e5
 def bare_epoch(model:nn.Module, batches:list, opt):
     "The raw ceiling: forward, loss, backward, step over `batches`, nothing else."
     for x, y in batches:
