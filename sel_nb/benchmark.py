@@ -49,7 +49,7 @@ def make_out(out:Path):
     "Create the results folder, or say in one line why it cannot be written."
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out/'.write_test'; probe.write_text('ok'); probe.unlink()
+        probe = out/f'.write_test.{os.getpid()}.tmp'; probe.write_text('ok'); probe.unlink()  # this process's own name
     except OSError as e: raise BenchmarkError(f"output folder {out} is not writable ({e.strerror or e})") from None
 
 def check_out(out:Path, resume:bool, preset:Preset):

@@ -85,7 +85,8 @@ class CheckpointCB(Callback):
 
 # %% ../nbs/08_runner.ipynb #cd1181ad
 class FaultCB(Callback):
-    "Named fault points for tests: `batch` before each batch, `epoch` after each finished epoch."
+    "Named fault points for tests: `batch` before each batch, `epoch` once an epoch's row and checkpoint are written."
+    order = CheckpointCB.order + 1
     def __init__(self, system:str, seed:int): self.ctx = dict(system=system, seed=seed)
     def before_batch(self): fault_point('batch', **self.ctx, epoch=self.learn.epoch + 1, batch=self.learn.iter + 1)
     def after_verdict(self): fault_point('epoch', **self.ctx, epoch=self.learn.epoch)

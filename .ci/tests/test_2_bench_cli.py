@@ -1,8 +1,10 @@
-"""End-to-end tests of the `sel_bench` command: outputs, one-line errors that touch nothing, resume after a kill,
+"""End-to-end tests of the `sel_bench` command: outputs, one-line errors that touch nothing, faults
+(a busy folder, a full disk, kills, Ctrl-C, damaged checkpoints and data files) and resuming after them,
 and the `paper` preset pinned to the seed's configuration and run for a couple of batches per system."""
-import hashlib, signal, subprocess, time
+import hashlib, os, shutil, signal, subprocess, time
 import pandas as pd
 import pytest
+import torch
 from conftest import BIN, ROOT, run
 
 SEL_BENCH = str(BIN/'sel_bench')
@@ -49,31 +51,104 @@ def test_bad_arguments_fail_with_one_line_and_touch_nothing(smoke_run, tmp_path,
 
 def rows(path): return len(pd.read_csv(path)) if path.exists() and path.stat().st_size else 0
 
-def kill_mid_epoch(out, system, after_rows, reference):
-    "Start a run, wait until `system` has `after_rows` rows, kill it (SIGKILL) half-way through the next epoch."
-    epoch_s = reference.time_s.diff().iloc[after_rows]  # how long that next epoch trains, from the reference run
-    p = subprocess.Popen([SEL_BENCH, '--preset', 'smoke', '--out', str(out), '--no-progress', *(['--resume'] if (out/'config.json').exists() else [])],
-                         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    csv = out/'seed0'/f'hist_{system}.csv'
-    deadline = time.time() + 300
-    while rows(csv) < after_rows:
-        assert p.poll() is None and time.time() < deadline, 'the run ended before the kill point'
-        time.sleep(0.005)
-    time.sleep(epoch_s / 2)
-    assert p.poll() is None, 'the run ended before it could be killed'
-    p.send_signal(signal.SIGKILL); p.wait()
-    return rows(csv)
+def faulty(out, *args, fault=None, **kw):
+    "A smoke run into `out` with `SEL_FAULT=fault` (none when None), not checked; no traceback, whatever happens."
+    env = {k: v for k, v in os.environ.items() if k != 'SEL_FAULT'} | ({'SEL_FAULT': fault} if fault else {})
+    r = bench('--preset', 'smoke', '--out', out, *args, env=env, check=False, **kw)
+    assert 'Traceback' not in r.stdout + r.stderr, r.stdout + r.stderr
+    return r
 
-def test_resume_after_kill_gives_the_same_rows(smoke_run, tmp_path):
-    out = tmp_path/'run'
-    ref = {s: pd.read_csv(smoke_run/'seed0'/f'hist_{s}.csv') for s in SYSTEMS}
-    # killed in the Lottery Ticket's first retraining epoch (after pruning), then in Warmup+SEL's third stage
-    assert kill_mid_epoch(out, 'lottery', 2, ref['lottery']) == 2
-    assert kill_mid_epoch(out, 'warmup', 3, ref['warmup']) == 3
-    bench('--preset', 'smoke', '--out', out, '--resume')
-    for s in SYSTEMS:
-        got = pd.read_csv(out/'seed0'/f'hist_{s}.csv')
-        pd.testing.assert_frame_equal(got.drop(columns='time_s'), ref[s].drop(columns='time_s'), check_exact=True)
+def error_line(r, *names):
+    "The failed run's one stderr line, checked to start with `sel_bench: error:` and to name each of `names`."
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith('sel_bench: error: '), (r.returncode, r.stderr)
+    for n in names: assert str(n) in lines[0], (n, lines[0])
+    return lines[0]
+
+def assert_same_rows(out, ref, systems):
+    "The histories of `systems` in `out` equal the reference run's, exactly, but for the wall-clock."
+    for s in systems:
+        got, want = (pd.read_csv(d/'seed0'/f'hist_{s}.csv').drop(columns='time_s') for d in (out, ref))
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+def temps(out): return sorted(p.name for p in out.rglob('*.tmp'))
+
+def test_a_second_run_into_a_busy_folder_is_refused_and_the_first_goes_on(smoke_run, tmp_path):
+    out, lock = tmp_path/'run', tmp_path/'run'/'.sel_bench.lock'
+    first = subprocess.Popen([SEL_BENCH, '--preset', 'smoke', '--experiments', 'warmup', '--out', str(out), '--no-progress'],
+                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (lock.exists() and f'"pid": {first.pid}' in lock.read_text()):  # the first run holds the folder
+        assert first.poll() is None and time.time() < deadline, first.communicate()
+        time.sleep(0.05)
+    second = faulty(out, '--experiments', 'warmup')
+    assert first.poll() is None, 'the first run ended before the second was refused: the test proves nothing'
+    error_line(second, f'results folder {out} is in use by another sel_bench run (pid {first.pid} on host', 'choose another --out')
+    stdout, stderr = first.communicate(timeout=600)
+    assert first.returncode == 0 and 'Traceback' not in stdout + stderr, stderr
+    assert_same_rows(out, smoke_run, ['warmup'])
+    assert not lock.exists()  # released at the end
+    # a run refused because the folder is busy writes nothing there
+    from sel_nb.faults import RunLock
+    with RunLock(out, 'pytest'):
+        before = digest(out)
+        error_line(faulty(out, '--resume'), f'(pid {os.getpid()} on host')
+        assert digest(out) == before
+
+def test_damaged_checkpoint_is_set_aside_and_the_system_restarts(smoke_run, tmp_path):
+    out, ckpt = tmp_path/'run', tmp_path/'run'/'ckpt'/'seed0_warmup.pt'
+    assert faulty(out, '--experiments', 'warmup', fault='kill@epoch,system=warmup,epoch=2').returncode == -signal.SIGKILL
+    assert rows(out/'seed0'/'hist_warmup.csv') == 2  # the `epoch` point comes once the epoch is written
+    ckpt.write_bytes(ckpt.read_bytes()[:ckpt.stat().st_size // 2])  # cut short
+    r = faulty(out, '--experiments', 'warmup', '--resume')
+    assert r.returncode == 0, r.stderr
+    assert f"checkpoint {ckpt} is damaged (RuntimeError: " in r.stdout and "set aside as seed0_warmup.pt.damaged" in r.stdout, r.stdout
+    assert (ckpt.parent/'seed0_warmup.pt.damaged').exists()
+    assert_same_rows(out, smoke_run, ['warmup'])
+
+@pytest.mark.parametrize('damage,name', [('cut', 'train-images-idx3-ubyte'), ('delete', 't10k-labels-idx1-ubyte')])
+def test_damaged_or_missing_dataset_file_is_named(tmp_path, damage, name):
+    data = tmp_path/'fmnist'; shutil.copytree('/usr/share/datasets/fashion-mnist', data)
+    f = next(data.glob(name + '*'))
+    if damage == 'cut': f.write_bytes(f.read_bytes()[:5000])
+    else: f.unlink()
+    r = bench('--preset', 'quick', '--data-dir', data, '--out', tmp_path/'run', '--experiments', 'baseline', '--seeds', 0,
+              '--trial', 1, check=False, timeout=300)  # a trial: should the data load after all, the test ends soon
+    assert 'Traceback' not in r.stdout + r.stderr, r.stderr
+    error_line(r, name)
+    assert not list((tmp_path/'run').glob('seed*/*'))  # nothing trained
+
+def test_full_disk_says_which_file_and_resume_gives_the_same_rows(smoke_run, tmp_path):
+    out, hist, ckpt = tmp_path/'run', tmp_path/'run'/'seed0'/'hist_warmup.csv', tmp_path/'run'/'ckpt'/'seed0_warmup.pt'
+    r = faulty(out, '--experiments', 'warmup', fault='enospc@write,file=hist_warmup.csv,n=2')
+    error_line(r, f'no space left on device (injected by SEL_FAULT) while writing {hist}; free some space', '--resume')
+    assert rows(hist) == 1 and temps(out) == [] and not (out/'.sel_bench.lock').exists()  # the old file; no temporary one; unlocked
+    r = faulty(out, '--experiments', 'warmup', '--resume', fault='enospc@write,file=seed0_warmup.pt,n=3')  # epochs 2, 3, 4
+    error_line(r, f'while writing {ckpt}; free some space')
+    assert rows(hist) == 4 and temps(out) == []
+    assert faulty(out, '--experiments', 'warmup', '--resume').returncode == 0
+    assert_same_rows(out, smoke_run, ['warmup'])
+
+def test_kill_while_writing_a_checkpoint_then_resume(smoke_run, tmp_path):
+    out, ckpt = tmp_path/'run', tmp_path/'run'/'ckpt'/'seed0_warmup.pt'
+    assert faulty(out, '--experiments', 'warmup', fault='kill@write,file=seed0_warmup.pt,n=3').returncode == -signal.SIGKILL
+    assert len(temps(out)) == 1 and temps(out)[0].startswith('.seed0_warmup.pt.')  # the half-written one
+    assert torch.load(ckpt, weights_only=False)['epoch'] == 2  # the checkpoint before it, intact
+    assert faulty(out, '--experiments', 'warmup', '--resume').returncode == 0
+    assert temps(out) == []
+    assert_same_rows(out, smoke_run, ['warmup'])
+
+def test_resume_after_a_kill_and_a_ctrl_c_gives_the_same_rows(smoke_run, tmp_path):
+    out, systems = tmp_path/'run', ['lottery', 'warmup']
+    # killed in the Lottery Ticket's second retraining epoch (after pruning), then Ctrl-C in Warmup+SEL's third stage
+    r = faulty(out, '--experiments', *systems, fault='kill@batch,system=lottery,epoch=3,batch=2')
+    assert r.returncode == -signal.SIGKILL and rows(out/'seed0'/'hist_lottery.csv') == 2
+    r = faulty(out, '--experiments', *systems, '--resume', fault='interrupt@batch,system=warmup,epoch=4,batch=2')
+    assert r.returncode == 130 and rows(out/'seed0'/'hist_warmup.csv') == 3, r.stderr
+    assert r.stderr.strip().splitlines() == ['sel_bench: interrupted; finished epochs are saved, continue with --resume']
+    assert not (out/'.sel_bench.lock').exists()  # released
+    assert faulty(out, '--experiments', *systems, '--resume').returncode == 0
+    assert_same_rows(out, smoke_run, systems)
 
 def test_paper_preset_is_the_seeds_configuration_and_runs(tmp_path):
     from sel_nb.systems import PRESETS
