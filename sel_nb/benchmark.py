@@ -14,11 +14,12 @@ import numpy as np
 import torch
 from fastcore.script import Param, anno_parser
 import sel_nb
-from .data import load_dataset, default_device, DatasetNotFoundError
+from .data import load_dataset, default_device, DatasetNotFoundError, DatasetDamagedError
 from .model import imagenet_resnet18_state
 from .systems import PRESETS, SYSTEMS, Preset, default_systems
 from .runner import run_system
 from .report import load_histories, summarize, format_summary, write_summary, plot_benchmark, plot_thermal_snapshot
+from .results_page import write_results_page
 from .faults import RunError, RunLock, parse_faults, remove_stale_temps, savefig_atomic, write_text_atomic
 
 # %% ../nbs/11_benchmark.ipynb #5a541111
@@ -108,7 +109,7 @@ def write_config(out:Path, p:Preset, systems, seeds, trial, data, device, pretra
 
 # %% ../nbs/11_benchmark.ipynb #c193399e
 def write_report(out:Path, p:Preset, systems, seeds, finals:list, test, log):
-    "The summary files, the printed table and the figures of a finished run."
+    "The summary files, the printed table, the figures and the interactive page of a finished run."
     import matplotlib.pyplot as plt
     hist = load_histories(out, systems, seeds)
     if not hist: return log("no system finished an epoch: no summary or figures")
@@ -118,6 +119,7 @@ def write_report(out:Path, p:Preset, systems, seeds, finals:list, test, log):
     fig = plot_benchmark(hist, summary, p); savefig_atomic(fig, out/'benchmark_results.png', dpi=80); plt.close(fig)
     if any(f['seed'] == seeds[0] and f['snapshot'] for f in finals):
         fig = plot_thermal_snapshot(finals, test, seeds[0]); savefig_atomic(fig, out/'thermal_snapshot.png', dpi=100); plt.close(fig)
+    write_results_page(out)
     return summary
 
 # %% ../nbs/11_benchmark.ipynb #b4280f8d
@@ -184,7 +186,7 @@ def main(argv=None):
         try: parse_faults(os.environ.get('SEL_FAULT', ''))  # a test's fault spec: checked before anything runs
         except ValueError as e: raise BenchmarkError(f"SEL_FAULT: {e}") from None
         sel_bench(**args)
-    except (RunError, DatasetNotFoundError) as e:
+    except (RunError, DatasetNotFoundError, DatasetDamagedError) as e:
         print(f"sel_bench: error: {e}", file=sys.stderr); sys.exit(2)
     except KeyboardInterrupt:
         print("sel_bench: interrupted; finished epochs are saved, continue with --resume", file=sys.stderr); sys.exit(130)

@@ -112,6 +112,11 @@ class DatasetNotFoundError(FileNotFoundError):
         lacks = ''.join(f"; {d} lacks {', '.join(fs)}" for d, fs in (missing or {}).items())
         super().__init__(f"{name} not found (looked in: {looked}{lacks}); {hint}")
 
+def _download(fetch):
+    "Run a torchvision download; returns None, or why it failed (one line: no network, a bad checksum...)."
+    try: fetch()
+    except Exception as e: return f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:200]
+
 # %% ../nbs/00_data.ipynb #a5ccf463
 class DatasetDamagedError(ValueError):
     "A dataset file is on disk but is not what it should be: cut short, in another format, or inconsistent."
@@ -182,23 +187,22 @@ def _fashion_split(folder, kind):
 
 def load_fashion_mnist(root=None, # folder with the idx files (or torchvision's `FashionMNIST/raw` below it)
                        download:bool=False): # download with torchvision when no local copy is found
-    "Fashion-MNIST `(train, test)` from `root`, else Debian's copy, else torchvision's download."
+    "Fashion-MNIST `(train, test)` from `root` when given, else Debian's copy; torchvision's download where missing."
     if root is not None and not Path(root).is_dir() and not download:
         raise DatasetNotFoundError('Fashion-MNIST', [root], "that data folder does not exist; "
                                    "give an existing folder, or none to use a local copy or download=True")
-    places = [Path(root), Path(root)/'FashionMNIST'/'raw'] if root is not None else []
-    places += list(FASHION_SYSTEM_DIRS)
+    places = [Path(root), Path(root)/'FashionMNIST'/'raw'] if root is not None else list(FASHION_SYSTEM_DIRS)  # a folder given is the one used
     folder = _fashion_folder(places)
     if folder is None and download:
         import torchvision
         dl_root = Path(root or 'data')
-        torchvision.datasets.FashionMNIST(dl_root, train=True, download=True)
-        torchvision.datasets.FashionMNIST(dl_root, train=False, download=True)
+        failed = _download(lambda: [torchvision.datasets.FashionMNIST(dl_root, train=t, download=True) for t in (True, False)])
         folder = _fashion_folder([dl_root/'FashionMNIST'/'raw'])
     if folder is None:
         partial = {d: m for d in places if d.is_dir() and len(m := _fashion_missing(d)) < 4}
-        raise DatasetNotFoundError('Fashion-MNIST', places, "install Debian's `dataset-fashion-mnist`, "
-                                   "pass root= a folder with the four idx files, or download=True", partial)
+        hint = (f"the download failed ({failed}); copy the missing files there" if download else
+                "install Debian's `dataset-fashion-mnist`, pass root= a folder with the four idx files, or download=True")
+        raise DatasetNotFoundError('Fashion-MNIST', places, hint, partial)
     (xtr, ytr), (xte, yte) = _fashion_split(folder, 'train'), _fashion_split(folder, 'test')
     train = ImageSet(xtr, ytr, FASHION_CLASSES, name='fashion_mnist')
     return train, ImageSet(xte, yte, FASHION_CLASSES, train.mean, train.std, name='fashion_mnist')
@@ -243,10 +247,11 @@ def load_cifar10(root='data', # folder that holds (or will hold) `cifar-10-batch
     missing = [f for v in files.values() for f in v if not f.exists()]
     if missing and download:
         import torchvision
-        torchvision.datasets.CIFAR10(root, train=True, download=True)
+        failed = _download(lambda: torchvision.datasets.CIFAR10(root, train=True, download=True))
         missing = [f for f in missing if not f.exists()]
     if missing:
-        raise DatasetNotFoundError('CIFAR-10', [folder], "pass download=True (needs internet) or copy the python-version batches there",
+        raise DatasetNotFoundError('CIFAR-10', [folder], (f"the download failed ({failed}); " if download else '') +
+                                   "pass download=True (needs internet) or copy the python-version batches there",
                                    {folder: [f.name for f in missing]} if folder.is_dir() else None)
     (xtr, ytr), (xte, yte) = read_cifar_batches(files['train']), read_cifar_batches(files['test'])
     train = ImageSet(xtr, ytr, CLASS_NAMES, name='cifar10')

@@ -21,7 +21,8 @@ def smoke_run(tmp_path_factory):
 
 def test_smoke_writes_histories_summary_and_figures(smoke_run):
     for s in SYSTEMS: assert (smoke_run/'seed0'/f'hist_{s}.csv').stat().st_size > 0
-    for f in ('summary.csv', 'summary.json', 'summary.txt', 'benchmark_results.png', 'thermal_snapshot.png', 'config.json', 'command.txt'):
+    for f in ('summary.csv', 'summary.json', 'summary.txt', 'benchmark_results.png', 'thermal_snapshot.png', 'config.json', 'command.txt',
+              'index.html'):
         assert (smoke_run/f).stat().st_size > 0, f
     assert (smoke_run/'command.txt').read_text().startswith('sel_bench --preset smoke')
     summary = pd.read_csv(smoke_run/'summary.csv', index_col=0)
