@@ -1,7 +1,7 @@
 """End-to-end tests of the `sel_bench` command: outputs, one-line errors that touch nothing, faults
 (a busy folder, a full disk, kills, Ctrl-C, damaged checkpoints and data files) and resuming after them,
 and the `paper` preset pinned to the seed's configuration and run for a couple of batches per system."""
-import hashlib, os, shutil, signal, subprocess, time
+import hashlib, json, os, shutil, signal, subprocess, time
 import pandas as pd
 import pytest
 import torch
@@ -27,6 +27,27 @@ def test_smoke_writes_histories_summary_and_figures(smoke_run):
     assert (smoke_run/'command.txt').read_text().startswith('sel_bench --preset smoke')
     summary = pd.read_csv(smoke_run/'summary.csv', index_col=0)
     assert list(summary.index) == list(SYSTEMS) and (summary.n_seeds == 1).all()
+    code = json.loads((smoke_run/'config.json').read_text())['code']  # provenance: which code made these results
+    import sel_nb
+    assert code['sel_nb'] == sel_nb.__version__ and set(code) == {'sel_nb', 'git_commit', 'git_dirty'}
+    head = run(['git', 'rev-parse', 'HEAD']).stdout.strip()
+    assert code['git_commit'] == head and isinstance(code['git_dirty'], bool)
+
+FASTCORE_FLOOR = '1.5.29'  # settings.ini: fastcore>=1.5.29
+
+def test_cli_parses_once_with_the_oldest_fastcore_allowed(tmp_path):
+    "With fastcore 1.5.29 (its `call_parse` re-parsed sys.argv), dashed options and flags reach `sel_bench` intact."
+    floor = tmp_path/'floor'
+    r = run([BIN/'python', '-m', 'pip', 'install', '-q', '--no-deps', '--target', floor, f'fastcore=={FASTCORE_FLOOR}'], check=False, timeout=300)
+    assert r.returncode == 0, f"could not install fastcore {FASTCORE_FLOOR} from PyPI to test the floor:\n{r.stderr[-2000:]}"
+    env = dict(os.environ, PYTHONPATH=f"{floor}{os.pathsep}{ROOT}")
+    data, out = tmp_path/'data', tmp_path/'run'; data.mkdir()
+    code = (f"import fastcore, sys; assert fastcore.__version__ == {FASTCORE_FLOOR!r}, fastcore.__version__\n"
+            f"from sel_nb.benchmark import main\n"
+            f"main(['--preset', 'smoke', '--experiments', 'baseline', '--data-dir', {str(data)!r}, '--out', {str(out)!r}, '--trial', '1', '--no-progress'])")
+    r = run([BIN/'python', '-c', code], env=env, check=False, timeout=600)
+    assert r.returncode == 0 and 'Traceback' not in r.stderr, r.stderr[-3000:]
+    assert (out/'seed0'/'hist_baseline.csv').exists() and '--no-progress' in (out/'command.txt').read_text()
 
 def digest(folder):
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob('*')) if p.is_file()}
