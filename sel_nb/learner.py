@@ -4,12 +4,13 @@
 
 # %% auto #0
 __all__ = ['EVENTS', 'CancelBatchException', 'CancelEpochException', 'CancelFitException', 'Callback', 'EpochPlan', 'DensePhase',
-           'Phase', 'Learner', 'NonFiniteLossError', 'EpochResult', 'pruned_fraction', 'MetricsCB', 'MeterCB',
-           'LossScaledLRCB', 'GuiltMaskCB', 'TrialCB', 'planned_epochs', 'ProgressCB', 'train_epoch', 'run_dense_epoch',
-           'run_sel_epoch']
+           'Phase', 'Learner', 'eval_mode', 'NonFiniteLossError', 'EpochResult', 'pruned_fraction', 'MetricsCB',
+           'MeterCB', 'LossScaledLRCB', 'GuiltMaskCB', 'TrialCB', 'planned_epochs', 'ProgressCB', 'train_epoch',
+           'run_dense_epoch', 'run_sel_epoch']
 
 # %% ../nbs/04_learner.ipynb #cf0250cf
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 import torch
 from torch import nn
@@ -79,7 +80,7 @@ class Learner:
                  loss_func=F.cross_entropy):
         store_attr('model,train,lr,bs,pad,flip,seed,loss_func')
         self.opt = opt if opt is not None else make_optimizer(model.parameters(), lr)
-        self.cbs, self.epoch, self.metrics, self.verdict, self.plan, self.rows = [], 0, {}, None, None, []
+        self.cbs, self.epoch, self.metrics, self.verdict, self.plan, self.rows, self.points = [], 0, {}, None, None, [], []
         self.add_cbs(cbs)
 
     @property
@@ -108,6 +109,7 @@ def callback(self:Learner, event:str):
 @patch
 def one_batch(self:Learner):
     "Train on `self.xb`, `self.yb`."
+    self.n_scored = 0  # samples forwarded only to choose what to train on (added by callbacks)
     try:
         self.callback('before_batch')
         self.preds = self.model(self.xb)
@@ -170,6 +172,17 @@ def fit(self:Learner, phases:list, # `Phase`s, run in order
     except CancelFitException: pass
     finally: self.callback('after_fit')
 
+# %% ../nbs/04_learner.ipynb #deec358e
+@contextmanager
+def eval_mode(model:nn.Module):
+    "Evaluation mode and no gradients inside the block; every module's own mode back after it."
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        with torch.no_grad(): yield model
+    finally:
+        for m, t in modes: m.train(t)
+
 # %% ../nbs/04_learner.ipynb #9747680f
 class NonFiniteLossError(FloatingPointError):
     "Training produced a NaN or infinite loss."
@@ -204,11 +217,13 @@ class MetricsCB(Callback):
         dev = self.learn.device
         self.loss_sum, self.correct, self.n = torch.zeros((), device=dev), torch.zeros((), device=dev, dtype=torch.long), 0
         _sync(dev); self.t0 = time.perf_counter()
+    def elapsed(self): _sync(self.learn.device); return time.perf_counter() - self.t0
+    def exclude(self, seconds:float): self.t0 += seconds  # time spent off the clock
     def after_step(self):
         y = self.learn.yb
         self.loss_sum += self.learn.loss.detach() * len(y); self.correct += (self.learn.preds.argmax(1) == y).sum(); self.n += len(y)
     def after_epoch(self):
-        _sync(self.learn.device); seconds = time.perf_counter() - self.t0
+        seconds = self.elapsed()
         loss = self.loss_sum.item() / max(self.n, 1)  # the epoch's host sync
         if not torch.isfinite(torch.tensor(loss)): raise NonFiniteLossError(f"the training loss became {loss}")
         self.learn.result = EpochResult(loss, self.correct.item() / max(self.n, 1), self.n, seconds, pruned_fraction(self.learn.model))

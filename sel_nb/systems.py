@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['PRESETS', 'SYSTEMS', 'Preset', 'RunSetup', 'prunable', 'prune_and_rewind', 'is_pruned', 'restore_pruning',
            'PruneRewindCB', 'baseline_recipe', 'lottery_recipe', 'stages_phase', 'sel95_recipe', 'sel_adaptive_recipe',
-           'warmup_recipe', 'System', 'register', 'default_systems']
+           'warmup_recipe', 'lean_recipe', 'selector', 'freezer', 'System', 'register', 'default_systems']
 
 # %% ../nbs/06_systems.ipynb #1143e2b6
 from dataclasses import dataclass, field
@@ -17,6 +17,7 @@ from .embarrassment import EmbarrassmentMeter
 from .sparse import GuiltMask, make_optimizer
 from .learner import Callback, DensePhase, Phase
 from .curriculum import Curriculum, seed_stages, sel_phase, warmup_indices
+from .selective import SelectiveBackwardCB, GuiltFreezeCB
 
 # %% ../nbs/06_systems.ipynb #dc60f45a
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Preset:
     flip:bool=False # augmentation: horizontal flips
     pretrained:bool=False # start from ImageNet weights when they are reachable (width 64)
     scorer:str='untrained' # curriculum scorer (see `SCORERS`)
+    keep:float=0.5 # selective systems: share of each batch back-propagated (chosen on a validation split)
+    freeze_threshold:float=0.5 # guilt freezing: a block freezes once its guilt stays below this (chosen likewise)
     seeds:tuple=(0,) # default seeds
     data:dict=field(default_factory=dict) # extra arguments to `load_dataset`
 
@@ -147,6 +150,22 @@ def warmup_recipe(s:RunSetup):
     return [Phase('warmup', DensePhase(warmup_indices(s.pools, p.warmup_per_class), s.epochs(p.warmup_epochs))),
             stages_phase(s, GuiltMask(gamma=s.gamma))]
 
+# %% ../nbs/06_systems.ipynb #13b7c49c
+def lean_recipe(name:str, # the phase's name
+                *make_cbs:Callable): # functions `RunSetup -> Callback`
+    "A recipe: the Baseline's epochs over all the data, with callbacks that cut the work."
+    def recipe(s:RunSetup):
+        return [Phase(name, DensePhase(torch.arange(s.n_train), s.epochs(s.preset.baseline_epochs)), tuple(f(s) for f in make_cbs))]
+    return recipe
+
+def selector(rule:str='loss', stale:bool=False):
+    "A function `RunSetup -> SelectiveBackwardCB` keeping the preset's share by `rule`."
+    return lambda s: SelectiveBackwardCB(s.preset.keep, rule, stale, seed=s.seed)
+
+def freezer(s:RunSetup):
+    "A `GuiltFreezeCB` with the preset's threshold, checking eight times per epoch."
+    return GuiltFreezeCB(s.preset.freeze_threshold, every=max(1, -(-s.n_train // s.preset.batch_size) // 8))
+
 # %% ../nbs/06_systems.ipynb #773867ca
 @dataclass(frozen=True)
 class System:
@@ -171,7 +190,13 @@ register(System('baseline', 'Baseline', '#4c72b0', baseline_recipe, seed_file='h
 register(System('lottery', 'Lottery Ticket', '#dd8452', lottery_recipe, seed_file='hist_lottery.csv'))
 register(System('sel95', 'SEL-95%', '#c44e52', sel95_recipe, curriculum=True, seed_file='hist_sel95.csv'))
 register(System('warmup', 'Warmup+SEL', '#55a868', warmup_recipe, curriculum=True, seed_file='hist_warmup.csv'))
-register(System('sel_adaptive', 'SEL, adaptive 95%', '#8172b3', sel_adaptive_recipe, curriculum=True, default=False));
+register(System('sel_adaptive', 'SEL, adaptive 95%', '#8172b3', sel_adaptive_recipe, curriculum=True, default=False))
+register(System('selective', 'Selective backprop', '#937860', lean_recipe('selective', selector()), default=False))
+register(System('selective_stale', 'Selective backprop, stale', '#da8bc3', lean_recipe('selective', selector(stale=True)), default=False))
+register(System('selective_class', 'Selective by class E', '#ccb974', lean_recipe('selective', selector('class')), default=False))
+register(System('random_subset', 'Random subset (control)', '#8c8c8c', lean_recipe('selective', selector('random')), default=False))
+register(System('guilt_freeze', 'Guilt freezing', '#64b5cd', lean_recipe('freeze', freezer), default=False))
+register(System('stale_freeze', 'Stale selective + freezing', '#2f4b7c', lean_recipe('selective', selector(stale=True), freezer), default=False));
 
 # %% ../nbs/06_systems.ipynb #9de59af5
 def default_systems():

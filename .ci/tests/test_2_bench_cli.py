@@ -9,6 +9,7 @@ from conftest import BIN, ROOT, run
 
 SEL_BENCH = str(BIN/'sel_bench')
 SYSTEMS = ('baseline', 'lottery', 'sel95', 'warmup')
+LEAN = ('selective', 'selective_stale', 'selective_class', 'random_subset', 'guilt_freeze', 'stale_freeze')  # the selective chapter's
 
 def bench(*args, **kw): return run([SEL_BENCH, *map(str, args), '--no-progress'], **kw)
 
@@ -87,11 +88,12 @@ def error_line(r, *names):
     for n in names: assert str(n) in lines[0], (n, lines[0])
     return lines[0]
 
-def assert_same_rows(out, ref, systems):
-    "The histories of `systems` in `out` equal the reference run's, exactly, but for the wall-clock."
+def assert_same_rows(out, ref, systems, files=('hist',)):
+    "The histories (and other per-system tables in `files`) of `systems` in `out` equal the reference run's, exactly, but for the wall-clock."
     for s in systems:
-        got, want = (pd.read_csv(d/'seed0'/f'hist_{s}.csv').drop(columns='time_s') for d in (out, ref))
-        pd.testing.assert_frame_equal(got, want, check_exact=True)
+        for f in files:
+            got, want = (pd.read_csv(d/'seed0'/f'{f}_{s}.csv').drop(columns='time_s') for d in (out, ref))
+            pd.testing.assert_frame_equal(got, want, check_exact=True)
 
 def temps(out): return sorted(p.name for p in out.rglob('*.tmp'))
 
@@ -172,6 +174,41 @@ def test_resume_after_a_kill_and_a_ctrl_c_gives_the_same_rows(smoke_run, tmp_pat
     assert faulty(out, '--experiments', *systems, '--resume').returncode == 0
     assert_same_rows(out, smoke_run, systems)
 
+@pytest.fixture(scope='module')
+def lean_run(tmp_path_factory):
+    "One uninterrupted smoke run of the selective chapter's systems (and the Baseline), the reference for their resume test."
+    out = tmp_path_factory.mktemp('lean')/'run'
+    bench('--preset', 'smoke', '--experiments', 'baseline', *LEAN, '--out', out)
+    return out
+
+def test_selective_systems_write_points_and_the_pareto_figure(lean_run):
+    summary = pd.read_csv(lean_run/'summary.csv', index_col=0)
+    assert list(summary.index) == ['baseline', *LEAN] and {'reach_executed_mean', 'reach_time_mean'} <= set(summary.columns)
+    assert (lean_run/'pareto.png').stat().st_size > 0
+    for s in ('baseline', *LEAN):
+        pts, hist = pd.read_csv(lean_run/'seed0'/f'points_{s}.csv'), pd.read_csv(lean_run/'seed0'/f'hist_{s}.csv')
+        assert len(pts) >= 4 * len(hist) and pts.flops_measured_T.is_monotonic_increasing  # 47 batches an epoch, a point every 11
+    base = pd.read_csv(lean_run/'seed0'/'hist_baseline.csv').flops_measured_T.iloc[-1]
+    for s in LEAN: assert pd.read_csv(lean_run/'seed0'/f'hist_{s}.csv').flops_measured_T.iloc[-1] < base  # less work executed
+
+def test_selective_systems_resume_after_a_kill_with_the_same_rows(lean_run, tmp_path):
+    out, systems = tmp_path/'run', ['selective', 'stale_freeze']
+    r = faulty(out, '--experiments', *systems, fault='kill@batch,system=stale_freeze,epoch=2,batch=20')
+    assert r.returncode == -signal.SIGKILL and rows(out/'seed0'/'hist_stale_freeze.csv') == 1
+    assert faulty(out, '--experiments', *systems, '--resume').returncode == 0
+    assert_same_rows(out, lean_run, systems, files=('hist', 'points'))
+
+def test_settings_and_a_validation_split_are_recorded(tmp_path):
+    out = tmp_path/'run'
+    bench('--preset', 'smoke', '--experiments', 'random_subset', '--set', 'keep=0.25', '--validation', '30', '--out', out, '--trial', '2')
+    cfg = json.loads((out/'config.json').read_text())
+    assert cfg['preset']['keep'] == 0.25 and cfg['evaluated_on'].startswith('a validation split: 30 training images per class')
+    assert cfg['data'] == dict(dataset='synthetic', n_train=1500 - 300, n_test=300)
+    h = pd.read_csv(out/'seed0'/'hist_random_subset.csv')
+    assert h.epoch.tolist() == [1, 2]
+    r = faulty(tmp_path/'bad', '--set', 'kepp=1')
+    error_line(r, '--set takes name=value')
+
 def test_paper_preset_is_the_seeds_configuration_and_runs(tmp_path):
     from sel_nb.systems import PRESETS
     from sel_nb.curriculum import seed_stages
@@ -186,9 +223,10 @@ def test_paper_preset_is_the_seeds_configuration_and_runs(tmp_path):
         (0.60, 0.82, 0.82, 10, 0.68), (0.78, 1.0, 0.76, 10, 0.76)]
     data = tmp_path/'data'; write_cifar_like(data, n_per_batch=20, n_test=1000)  # 100 test images per class: the held-out set
     out = tmp_path/'paper'
-    r = bench('--preset', 'paper', '--data-dir', data, '--out', out, '--trial', 2, '--device', 'cpu', timeout=1200)
+    r = bench('--preset', 'paper', '--experiments', *SYSTEMS, *LEAN, '--data-dir', data, '--out', out, '--trial', 2, '--device', 'cpu',
+              timeout=1500)
     assert 'training from scratch' in r.stdout + r.stderr  # no ImageNet weights here, and it says so
-    for s in SYSTEMS:
+    for s in SYSTEMS + LEAN:
         h = pd.read_csv(out/'seed42'/f'hist_{s}.csv')
         assert len(h) >= 1 and h.flops_measured_T.iloc[-1] > 0
     cfg = (out/'config.json').read_text()
