@@ -19,7 +19,8 @@ from .model import imagenet_resnet18_state
 from .loader import validation_split
 from .systems import PRESETS, SYSTEMS, Preset, default_systems
 from .runner import run_system
-from .report import load_histories, summarize, format_summary, write_summary, plot_benchmark, plot_pareto, plot_thermal_snapshot
+from .report import load_histories, summarize, format_summary, write_summary, plot_benchmark, plot_pareto
+from .snapshot import plot_thermal_snapshot
 from .results_page import write_results_page
 from .faults import RunError, RunLock, parse_faults, remove_stale_temps, savefig_atomic, write_text_atomic
 
