@@ -69,6 +69,13 @@ def active(self:SelectiveBackwardCB):
     return self.start <= done < self.end
 
 @patch
+def n_samples(self:SelectiveBackwardCB):
+    "Samples in the training data (stale scores are kept per sample: they need a `DeviceLoader`, which says which ones a batch holds)."
+    if not self.stale: return 0
+    if not hasattr(self.learn.dl, 'batch_idx'): raise ValueError("stale scores need the batches of a DeviceLoader (its batch_idx names their samples)")
+    return len(self.learn.dl.ds)
+
+@patch
 def state(self:SelectiveBackwardCB, device, n:int):
     "The score buffers, made on first use (or moved where the batches are)."
     if self.hist is None: self.hist = torch.zeros(self.H, device=device)
@@ -106,7 +113,7 @@ def before_batch(self:SelectiveBackwardCB):
     l = self.learn
     self.kept, k = None, max(1, round(self.keep * len(l.yb)))
     if k >= len(l.yb) or not self.active(): return
-    self.state(l.yb.device, len(l.dl.ds))
+    self.state(l.yb.device, self.n_samples())
     scores = None
     if self.rule == 'loss' and self.stale: scores = self.scores[l.dl.batch_idx]
     elif self.rule == 'loss':
@@ -121,7 +128,7 @@ def after_loss(self:SelectiveBackwardCB):
     "What the training forward tells the stale and per-class rules: the trained samples' losses."
     l = self.learn
     if not (self.stale or self.rule == 'class'): return
-    self.state(l.yb.device, len(l.dl.ds))
+    self.state(l.yb.device, self.n_samples())
     losses = sample_embarrassment(l.preds.detach(), l.yb, self.T)
     if self.stale:
         idx = l.dl.batch_idx if self.kept is None else l.dl.batch_idx[self.kept]
