@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['BenchmarkError', 'with_settings', 'check_args', 'make_out', 'check_out', 'machine_info', 'provenance', 'write_config',
-           'write_report', 'run_benchmark', 'sel_bench', 'main']
+           'write_report', 'run_benchmark', 'launch', 'sel_bench', 'main']
 
 # %% ../nbs/11_benchmark.ipynb #02bffa29
-import dataclasses, json, os, platform, shlex, subprocess, sys
+import contextlib, dataclasses, json, os, platform, shlex, subprocess, sys
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np
@@ -23,6 +23,7 @@ from .report import load_histories, summarize, format_summary, write_summary, pl
 from .snapshot import plot_thermal_snapshot
 from .results_page import write_results_page
 from .faults import RunError, RunLock, parse_faults, remove_stale_temps, savefig_atomic, write_text_atomic
+from .distributed import join_from_env, leave, barrier, is_main, world_size, comm_table, format_comm, plot_comm
 
 # %% ../nbs/11_benchmark.ipynb #5a541111
 class BenchmarkError(RunError, ValueError):
@@ -137,6 +138,10 @@ def write_report(out:Path, p:Preset, systems, seeds, finals:list, test, log):
     if points: fig = plot_pareto(points, summary, p); savefig_atomic(fig, out/'pareto.png', dpi=90); plt.close(fig)
     if any(f['seed'] == seeds[0] and f['snapshot'] for f in finals):
         fig = plot_thermal_snapshot(finals, test, seeds[0]); savefig_atomic(fig, out/'thermal_snapshot.png', dpi=100); plt.close(fig)
+    comm = comm_table(summary.attrs['runs'], finals)
+    if len(comm):  # a distributed run: the bytes its hooks sent
+        write_text_atomic(out/'comm.csv', comm.to_csv()); write_text_atomic(out/'comm.txt', format_comm(comm) + '\n'); log(format_comm(comm))
+        fig = plot_comm(comm, {e: SYSTEMS[e].color for e in comm.index if e in SYSTEMS}); savefig_atomic(fig, out/'comm_bytes.png', dpi=90); plt.close(fig)
     write_results_page(out)
     return summary
 
@@ -157,21 +162,31 @@ def run_benchmark(preset:str='quick', # a key of `PRESETS`
                   validation:int=None): # evaluate on this many training images per class, held back from training
     "Run the benchmark: every system for every seed, then the summary and figures. Returns the summary table."
     p, systems, seeds, device, out = check_args(preset, experiments, seeds, data_dir, out, device, trial, settings, validation)
-    log, command = log or _say, command or f"run_benchmark(preset={preset!r})"
-    make_out(out)
-    with RunLock(out, command):  # one run at a time in a folder
-        check_out(out, resume, p)
-        remove_stale_temps(out)  # what a killed run was writing
-        data = load_dataset(p.dataset, root=data_dir, download=True, **p.data)  # local copies first; download where missing
-        data = tuple(d.to(device) for d in data)
+    device = join_from_env(device)  # under torchrun: this rank's device, in the process group
+    log, command, main = (log or _say) if is_main() else (lambda *a: None), command or f"run_benchmark(preset={preset!r})", is_main()
+    if main: make_out(out)
+    with RunLock(out, command) if main else contextlib.nullcontext():  # one run at a time in a folder; rank 0 writes
+        if main: check_out(out, resume, p); remove_stale_temps(out)  # what a killed run was writing
+        data = load_dataset(p.dataset, root=data_dir, download=True, **p.data) if main else None  # local copies first; download where missing
+        barrier()  # the other ranks read the files once rank 0 has them
+        data = tuple(d.to(device) for d in data or load_dataset(p.dataset, root=data_dir, download=False, **p.data))
         if validation: data = validation_split(data[0], validation)
         evaluation = f'a validation split: {validation} training images per class, held back' if validation else 'the test set'
         state, note = _pretrained(p, weights, log)
-        write_config(out, p, systems, seeds, trial, data, device, note, state is not None, command, evaluation)
+        if main: write_config(out, p, systems, seeds, trial, data, device, note, state is not None, command, evaluation)
         log(f"sel_bench: preset {p.name} ({p.dataset}, ResNet-18 width {p.width}), systems {', '.join(systems)}, "
-            f"seeds {' '.join(map(str, seeds))}, on {device}; results in {out}")
+            f"seeds {' '.join(map(str, seeds))}, on {device}{f' × {world_size()} processes' if world_size() > 1 else ''}; results in {out}")
         finals = [run_system(e, p, s, data, out, device, resume, state, trial, progress, log) for s in seeds for e in systems]
-        return write_report(out, p, systems, seeds, finals, data[1], log)
+        return write_report(out, p, systems, seeds, finals, data[1], log) if main else None
+
+# %% ../nbs/11_benchmark.ipynb #f2022243
+def launch(nproc:int, argv:list): # processes, and sel_bench's arguments
+    "Run `sel_bench argv` as `nproc` processes of one machine under torchrun; returns torchrun's exit status."
+    env = dict(os.environ)
+    env.setdefault('OMP_NUM_THREADS', str(max(1, (os.cpu_count() or 1) // nproc)))  # the cores shared out, not oversubscribed
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc-per-node={nproc}', '--no-python', '--',
+           sys.executable, '-c', 'import sys; from sel_nb.benchmark import main; main(sys.argv[1:])', *argv]
+    return subprocess.run(cmd, env=env).returncode
 
 # %% ../nbs/11_benchmark.ipynb #5ba023ff
 def sel_bench(preset:str='quick', # smoke, quick or paper
@@ -185,8 +200,15 @@ def sel_bench(preset:str='quick', # smoke, quick or paper
               trial:int=None, # check a configuration end to end: one epoch per phase and stage, this many batches each
               set:Param("change preset settings, e.g. keep=0.3 freeze_threshold=0.4", str, nargs='+')=None,
               validation:int=None, # evaluate on this many training images per class, held back from training (to choose settings)
+              nproc:int=1, # processes on this machine, started with torchrun: DDP, each one a shard of every batch (gloo on CPU, NCCL on GPU)
               no_progress:bool=False): # no progress bars
     "Run the SEL benchmark: four systems, several seeds; histories, summary and figures in the results folder."
+    if nproc < 1: raise BenchmarkError(f"--nproc takes a number of processes, at least 1, got {nproc}")
+    if nproc > 1 and 'WORLD_SIZE' not in os.environ:  # start the processes; under torchrun each of them comes back here
+        p, *_, out = check_args(preset, experiments, seeds, data_dir, out, device, trial, set, validation)
+        if out.exists(): check_out(out, resume, p)
+        if rc := launch(nproc, sys.argv[1:]): raise SystemExit(rc)
+        return
     return run_benchmark(preset, experiments, seeds, data_dir, out, device, resume, weights, trial, progress=not no_progress,
                          command=' '.join(['sel_bench'] + [shlex.quote(a) for a in sys.argv[1:]]), settings=set, validation=validation)
 
@@ -214,3 +236,4 @@ def main(argv=None):
         print(f"sel_bench: error: {e}", file=sys.stderr); sys.exit(2)
     except KeyboardInterrupt:
         print("sel_bench: interrupted; finished epochs are saved, continue with --resume", file=sys.stderr); sys.exit(130)
+    finally: leave()  # the process group, under torchrun

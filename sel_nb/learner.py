@@ -81,6 +81,7 @@ class Learner:
         store_attr('model,train,lr,bs,pad,flip,seed,loss_func')
         self.opt = opt if opt is not None else make_optimizer(model.parameters(), lr)
         self.cbs, self.epoch, self.metrics, self.verdict, self.plan, self.rows, self.points = [], 0, {}, None, None, [], []
+        self.wrapper = None  # what a training step calls instead of the model, if set (e.g. a DistributedDataParallel)
         self.add_cbs(cbs)
 
     @property
@@ -112,7 +113,7 @@ def one_batch(self:Learner):
     self.n_scored = 0  # samples forwarded only to choose what to train on (added by callbacks)
     try:
         self.callback('before_batch')
-        self.preds = self.model(self.xb)
+        self.preds = (self.model if self.wrapper is None else self.wrapper)(self.xb)
         self.loss = self.loss_func(self.preds, self.yb)
         self.callback('after_loss')
         self.opt.zero_grad(set_to_none=True)

@@ -124,6 +124,7 @@ class AccountingCB(Callback):
     "Adds each epoch's measured work and time to an `Accounting`: a trained sample at the step it took, a scored one at a forward pass."
     order = 0
     def __init__(self, acct:Accounting): self.acct = acct
+    across = staticmethod(lambda work: work)  # this process's work -> the whole job's (a distributed run sums over ranks)
     def before_epoch(self): self.trained, self.scored = {}, 0
     def after_step(self):
         k = self.acct.trainable()
@@ -131,7 +132,8 @@ class AccountingCB(Callback):
     def after_batch(self): self.scored += self.learn.n_scored
     def work(self):
         "Executed FLOPs of this epoch so far."
-        return sum(n * self.acct.step_cost(k).total for k, n in self.trained.items()) + self.scored * self.acct.per_sample.forward
+        mine = sum(n * self.acct.step_cost(k).total for k, n in self.trained.items()) + self.scored * self.acct.per_sample.forward
+        return self.across(mine)
     def after_epoch(self): self.acct.add_epoch(self.learn.result, self.work())
 
 # %% ../nbs/04a_measure.ipynb #0c3a29e3

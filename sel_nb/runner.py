@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['run_paths', 'final_without_checkpoint', 'snapshot', 'write_history', 'HistoryCB', 'phases_state', 'load_phases_state',
-           'CheckpointCB', 'FaultCB', 'prepare_curriculum', 'restore', 'finished', 'points_every', 'run_system',
-           'bare_epoch', 'loop_speed']
+           'CheckpointCB', 'FaultCB', 'prepare_curriculum', 'restore', 'finished', 'points_every', 'previous_run',
+           'run_system', 'bare_epoch', 'loop_speed']
 
 # %% ../nbs/08_runner.ipynb #9f9bac85
 import copy, json, os, time
@@ -24,6 +24,7 @@ from .measure import Accounting, AccountingCB, EvalCB, RecorderCB, PointsCB, mak
 from .curriculum import class_pools, difficulty_scores
 from .systems import SYSTEMS, Preset, RunSetup, is_pruned, restore_pruning
 from .faults import write_csv_atomic, write_text_atomic, save_torch_atomic, load_checkpoint, fault_point
+from .distributed import DDPCB, world_size, is_main, from_main
 
 # %% ../nbs/08_runner.ipynb #4df04189
 def run_paths(out:Path, key:str, seed:int):
@@ -80,15 +81,19 @@ def load_phases_state(phases:list, states:list):
 
 # %% ../nbs/08_runner.ipynb #86c9794a
 class CheckpointCB(Callback):
-    "Saves a checkpoint to `path` after every epoch; `extra` (a dict) is saved with it."
+    "Saves a checkpoint to `path` after every epoch, with `extra` (a dict) and the state of the fit's `stateful` callbacks. In a distributed run every rank gives its state and rank 0 writes."
     order = 2
-    def __init__(self, path:Path, acct:Accounting, extra:dict=None): self.path, self.acct, self.extra = path, acct, extra or {}
+    def __init__(self, path:Path, acct:Accounting, extra:dict=None, stateful=()):
+        self.path, self.acct, self.extra, self.stateful = path, acct, extra or {}, stateful
     def state(self, status:str='running'):
         l = self.learn
         return dict(status=status, phase=l.iphase, epoch=l.epoch, rows=l.rows, points=l.points, model=l.model.state_dict(),
                     optimizer=l.opt.state_dict(), phases=phases_state(l.phases), accounting=self.acct.state_dict(),
-                    rng=torch.get_rng_state(), **self.extra)
-    def after_verdict(self): save_torch_atomic(self.state(), self.path)
+                    rng=torch.get_rng_state(), fit_cbs=[cb.state_dict() for cb in self.stateful], **self.extra)
+    def save(self, status:str='running'):
+        state = self.state(status)  # on every rank: a callback's state may gather from all of them
+        if is_main(): save_torch_atomic(state, self.path)
+    def after_verdict(self): self.save()
 
 # %% ../nbs/08_runner.ipynb #cd1181ad
 class FaultCB(Callback):
@@ -110,13 +115,14 @@ def prepare_curriculum(model:nn.Module, train, preset:Preset, seed:int, acct:Acc
     return pools, gamma
 
 # %% ../nbs/08_runner.ipynb #a03b441d
-def restore(learn:Learner, state:dict, acct:Accounting):
-    "Continue from a checkpoint: optimizer, phases, accounting, rows and random state (the model is loaded already)."
+def restore(learn:Learner, state:dict, acct:Accounting, stateful=()):
+    "Continue from a checkpoint: optimizer, phases, the `stateful` fit callbacks, accounting, rows and random state (the model is loaded already)."
     learn.opt.load_state_dict(state['optimizer'])
     learn.epoch = state['epoch']
     learn.rows[:] = state['rows']
     learn.points[:] = state.get('points', [])  # checkpoints written before the points were recorded have none
     load_phases_state(learn.phases, state['phases'])
+    for cb, sd in zip(stateful, state.get('fit_cbs', [])): cb.load_state_dict(sd)
     acct.load_state_dict(state['accounting'])
     torch.set_rng_state(state['rng'].cpu())
 
@@ -137,6 +143,12 @@ def points_every(preset:Preset, n_train:int):
     "Training batches between accuracy points: a quarter of a Baseline epoch's."
     return max(1, -(-n_train // preset.batch_size) // 4)
 
+# %% ../nbs/08_runner.ipynb #78c6a587
+def previous_run(key:str, seed:int, paths:dict, resume:bool, device, log):
+    "`(checkpoint, final summary)` of this system's earlier run in the folder, each None where there is none (a damaged checkpoint is set aside)."
+    state = load_checkpoint(paths['ckpt'], map_location=device if world_size() == 1 else 'cpu', log=log) if resume else None
+    return state, finished(key, seed, paths, state, resume, log)
+
 # %% ../nbs/08_runner.ipynb #9afd6cfa
 def run_system(key:str, # a key of `SYSTEMS`
                preset:Preset, seed:int,
@@ -149,11 +161,13 @@ def run_system(key:str, # a key of `SYSTEMS`
                progress:bool=True, # progress bars
                log=print, # where messages go
                cbs=()): # more callbacks for this run
-    "Train one system for one seed; its history grows as epochs end, a checkpoint follows each. Returns its final summary."
+    "Train one system for one seed; its history grows as epochs end, a checkpoint follows each. Returns its final summary. Under torchrun every rank calls it; rank 0 reads and writes."
     system, paths, (train, test) = SYSTEMS[key], run_paths(Path(out), key, seed), data
     device = torch.device(device) if device else default_device()
-    state = load_checkpoint(paths['ckpt'], map_location=device, log=log) if resume else None  # a damaged one is set aside
-    if (final := finished(key, seed, paths, state, resume, log)) is not None: return final
+    main, log = is_main(), log if is_main() else (lambda *a: None)
+    state, final = previous_run(key, seed, paths, resume, device, log) if main else (None, None)
+    state, final = from_main((state, final))  # every rank continues from what rank 0 read
+    if final is not None: return final
     torch.manual_seed(seed)
     model = build_model(train.n_classes, train.channels, preset.width, device=device)
     if pretrained_state is not None: load_matching(model, pretrained_state)
@@ -161,20 +175,22 @@ def run_system(key:str, # a key of `SYSTEMS`
                      trial=bool(trial), log=lambda line: log(f"{system.label}, seed {seed}: {line}"))
     acct, evaluate = Accounting(model, tuple(train.x.shape[1:])), make_evaluator(test, preset.held_per_class, device=device)
     if system.curriculum:
-        setup.pools, setup.gamma = (state['pools'], state['gamma']) if state else prepare_curriculum(model, train, preset, seed, acct)
+        setup.pools, setup.gamma = from_main((state['pools'], state['gamma']) if state else prepare_curriculum(model, train, preset, seed, acct))
     if state is not None:
         if is_pruned(state['model']): restore_pruning(model)
         model.load_state_dict(state['model'])
-    ckpt = CheckpointCB(paths['ckpt'], acct, dict(pools=setup.pools, gamma=setup.gamma))
+    ddp = [DDPCB(*system.comm)] if world_size() > 1 else []  # this process is one rank of several
+    ckpt = CheckpointCB(paths['ckpt'], acct, dict(pools=setup.pools, gamma=setup.gamma), stateful=ddp)
     every = points_every(preset, len(train)) if not trial else 10**9  # a trial records points at epoch ends only
     points = PointsCB(held_out_accuracy(test, preset.held_per_class, device=device), acct, every)
-    cbs = [MetricsCB(), AccountingCB(acct), EvalCB(evaluate), points, RecorderCB(acct), HistoryCB(paths), ckpt, *cbs]
-    cbs += ([TrialCB(trial)] if trial else []) + ([ProgressCB(f'{system.label}, seed {seed}', trial)] if progress else [])
+    cbs = [MetricsCB(), AccountingCB(acct), EvalCB(evaluate), points, RecorderCB(acct), ckpt, *ddp, *cbs] + ([HistoryCB(paths)] if main else [])
+    cbs += ([TrialCB(trial)] if trial else []) + ([ProgressCB(f'{system.label}, seed {seed}', trial)] if progress and main else [])
     cbs += [FaultCB(key, seed)] if os.environ.get('SEL_FAULT') else []
     learn = Learner(model, cbs=cbs, train=train, lr=preset.lr, bs=preset.batch_size, pad=preset.pad, flip=preset.flip, seed=seed)
     learn.phases = phases = system.recipe(setup)
-    if state is not None: restore(learn, state, acct); write_history(paths, learn.rows, learn.points)
-    else: paths['csv'].unlink(missing_ok=True); paths['points'].unlink(missing_ok=True)
+    if state is not None: restore(learn, state, acct, ddp)
+    if main and state is not None: write_history(paths, learn.rows, learn.points)
+    elif main: paths['csv'].unlink(missing_ok=True); paths['points'].unlink(missing_ok=True)
     status, message = 'done', ''
     try: learn.fit(phases, start=state['phase'] if state else 0)
     except NonFiniteLossError as e:
@@ -182,9 +198,9 @@ def run_system(key:str, # a key of `SYSTEMS`
         log(f"{system.label}, seed {seed}: {message}")
     final = dict(experiment=key, label=system.label, seed=seed, status=status, message=message, epochs=len(learn.rows),
                  gamma=setup.gamma, verdicts=[v for p in phases for v in getattr(p.schedule, 'verdicts', [])],
-                 snapshot=snapshot(model, test) if status == 'done' else None)
-    write_text_atomic(paths['final'], json.dumps(final, indent=1))
-    save_torch_atomic(ckpt.state(status), paths['ckpt'])
+                 snapshot=snapshot(model, test) if status == 'done' else None, comm=ddp[0].summary() if ddp else None)
+    if main: write_text_atomic(paths['final'], json.dumps(final, indent=1))
+    ckpt.save(status)
     return final
 
 # %% ../nbs/08_runner.ipynb #108045e5

@@ -177,6 +177,7 @@ class System:
     curriculum:bool=False # needs the scored pools and the calibrated guilt threshold
     seed_file:str=None # the seed's published history (in `sel_nb/seed_results/`), if any
     default:bool=True # one of the systems run when none are named
+    comm:tuple=('allreduce', {}) # in a distributed run: its gradient hook (a key of `COMM_HOOKS`) and the hook's options
 
 # %% ../nbs/06_systems.ipynb #2a08840f
 SYSTEMS = {}
@@ -196,7 +197,12 @@ register(System('selective_stale', 'Selective backprop, stale', '#da8bc3', lean_
 register(System('selective_class', 'Selective by class E', '#ccb974', lean_recipe('selective', selector('class')), default=False))
 register(System('random_subset', 'Random subset (control)', '#8c8c8c', lean_recipe('selective', selector('random')), default=False))
 register(System('guilt_freeze', 'Guilt freezing', '#64b5cd', lean_recipe('freeze', freezer), default=False))
-register(System('stale_freeze', 'Stale selective + freezing', '#2f4b7c', lean_recipe('selective', selector(stale=True), freezer), default=False));
+register(System('stale_freeze', 'Stale selective + freezing', '#2f4b7c', lean_recipe('selective', selector(stale=True), freezer), default=False))
+register(System('ddp_fp16', 'DDP, fp16 gradients', '#6baed6', baseline_recipe, default=False, comm=('fp16', {})))
+register(System('ddp_powersgd1', 'DDP, PowerSGD rank 1', '#fd8d3c', baseline_recipe, default=False, comm=('powersgd', dict(rank=1))))
+register(System('ddp_powersgd4', 'DDP, PowerSGD rank 4', '#e6550d', baseline_recipe, default=False, comm=('powersgd', dict(rank=4))))
+register(System('ddp_guilt', 'DDP, guilt-sparse 0.5%', '#31a354', baseline_recipe, default=False, comm=('guilt', dict(density=0.005))))
+register(System('ddp_guilt_01', 'DDP, guilt-sparse 0.1%', '#006d2c', baseline_recipe, default=False, comm=('guilt', dict(density=0.001))));
 
 # %% ../nbs/06_systems.ipynb #9de59af5
 def default_systems():
