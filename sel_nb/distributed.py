@@ -10,7 +10,7 @@ __all__ = ['COMM_HOOKS', 'is_distributed', 'world_size', 'rank', 'is_main', 'fro
            'comm_table', 'format_comm', 'plot_comm']
 
 # %% ../nbs/05b_distributed.ipynb #7b7ab0fe
-import contextlib, math, os, tempfile, warnings
+import contextlib, logging, math, os, tempfile, warnings
 import numpy as np
 import pandas as pd
 import torch
@@ -105,6 +105,7 @@ class CountedPowerSGD(CommCounter):
     "A `PowerSGDState` (low-rank gradients with error feedback and warm start) and the bytes its hook sends."
     def __init__(self, process_group=None, rank:int=1, start_iter:int=2, **kw):
         super().__init__(process_group)
+        logging.getLogger(powerSGD_hook.__module__).setLevel(logging.ERROR)  # not a warning at every checkpoint: pickling drops the group
         self.psgd = PowerSGDState(process_group, matrix_approximation_rank=rank, start_powerSGD_iter=start_iter, **kw)
     def bind(self, model):
         "A new DDP wrapper lays its buckets out anew: PowerSGD's memories, kept per bucket, start afresh after one plain allreduce."
@@ -234,7 +235,9 @@ def solo_group():
         finally: dist.destroy_process_group()
 
 # %% ../nbs/05b_distributed.ipynb #1e85c7bf
-def trainable(model): return tuple(p.requires_grad for p in model.parameters())
+def trainable(model):
+    "Which of the model's parameters train now: DDP reduces only those, so a change needs a new wrapper."
+    return tuple(p.requires_grad for p in model.parameters())
 
 class DDPCB(Callback):
     "Trains the learner's model with DistributedDataParallel: each rank takes its shard of the same global batch; the step's loss, the epoch's metrics and work are the whole job's."
@@ -321,6 +324,7 @@ def state_dict(self:DDPCB):
 
 @patch
 def load_state_dict(self:DDPCB, sd):
+    "Each rank takes its own hook state back (a run resumed on another number of processes starts the hook afresh)."
     if sd['kind'] == self.kind and len(sd['states']) == self.w: self.state = sd['states'][self.r]
 
 # %% ../nbs/05b_distributed.ipynb #448f8e7b
@@ -360,25 +364,29 @@ def comm_table(runs:pd.DataFrame, # per (system, seed): `summary.attrs['runs']` 
                               ('hook', 'world', 'bytes_per_step', 'dense_per_step')}) for f in finals if f.get('comm')])
     if comm.empty: return comm
     t = runs.merge(comm, on=['experiment', 'seed'])
-    t['gap'] = t.test_100 - t.seed.map(t[t.experiment == 'baseline'].set_index('seed').test_100)
+    dense = t[t.experiment == 'baseline'].set_index('seed')
+    t['gap'], t['full_gap'] = t.test_100 - t.seed.map(dense.test_100), t.test_full - t.seed.map(dense.test_full)
     t['compression'] = t.dense_per_step / t.bytes_per_step
     res = t.groupby('experiment', sort=False).agg(
         system=('label', 'first'), hook=('hook', 'first'), world=('world', 'first'), bytes_per_step=('bytes_per_step', 'mean'),
         compression=('compression', 'mean'), test_100_mean=('test_100', 'mean'), test_100_std=('test_100', 'std'),
-        gap_mean=('gap', 'mean'), gap_std=('gap', 'std'), time_mean=('time_s', 'mean'), time_std=('time_s', 'std'), n_seeds=('seed', 'size'))
+        gap_mean=('gap', 'mean'), gap_std=('gap', 'std'), test_full_mean=('test_full', 'mean'), full_gap_mean=('full_gap', 'mean'),
+        full_gap_std=('full_gap', 'std'), time_mean=('time_s', 'mean'), time_std=('time_s', 'std'), n_seeds=('seed', 'size'))
     res.attrs['runs'] = t
     return res
 
 # %% ../nbs/05b_distributed.ipynb #d32f84f9
-def _pm(m, sd, fmt): return 'n/a' if np.isnan(m) else fmt.format(m) + ('' if np.isnan(sd) else ' ± ' + fmt.format(sd))
+def _pm(m, sd, fmt): return 'n/a' if np.isnan(m) else fmt.format(m) + ('' if np.isnan(sd) else ' ± ' + fmt.replace('+', '').format(sd))
 
 def format_comm(table:pd.DataFrame):
     "`comm_table` as a printed table."
-    head = f"{'system':<26} {'bytes/step':>11} {'× fewer':>8} {'held-out %':>12} {'vs dense DDP':>13} {'time s':>12}"
+    head = (f"{'system':<26} {'bytes/step':>11} {'× fewer':>8} {'held-out %':>12} {'vs dense DDP':>13} {'full test %':>12} "
+            f"{'vs dense DDP':>13} {'time s':>10}")
     lines = [f"COMMUNICATION, {int(table.world.iloc[0])} processes; bytes per step and rank as the hooks count them (mean ± std over {int(table.n_seeds.max())} seed{'s' if table.n_seeds.max() > 1 else ''})", head]
     for _, r in table.iterrows():
         lines.append(f"{r.system:<26} {r.bytes_per_step:>11,.0f} {r.compression:>8.1f} {_pm(100 * r.test_100_mean, 100 * r.test_100_std, '{:.1f}'):>12} "
-                     f"{_pm(100 * r.gap_mean, 100 * r.gap_std, '{:+.1f}'):>13} {_pm(r.time_mean, r.time_std, '{:.0f}'):>12}")
+                     f"{_pm(100 * r.gap_mean, 100 * r.gap_std, '{:+.1f}'):>13} {100 * r.test_full_mean:>12.1f} "
+                     f"{_pm(100 * r.full_gap_mean, 100 * r.full_gap_std, '{:+.1f}'):>13} {_pm(r.time_mean, r.time_std, '{:.0f}'):>10}")
     return '\n'.join(lines)
 
 # %% ../nbs/05b_distributed.ipynb #5526df5b
@@ -391,7 +399,7 @@ def plot_comm(table:pd.DataFrame, colors:dict=None): # system key -> colour
         mine = runs[runs.experiment == e]
         ax.scatter(mine.bytes_per_step, 100 * mine.test_100, s=14, alpha=0.5, color=c)
         ax.errorbar(r.bytes_per_step, 100 * r.test_100_mean, yerr=100 * np.nan_to_num(r.test_100_std), fmt='o', ms=7, capsize=3,
-                    color=c, label=f"{r.system} ({r.compression:.0f}× fewer)" if r.compression > 1.05 else r.system)
+                    color=c, label=f"{r.system} ({'dense allreduce' if r.hook == 'allreduce' else f'{r.compression:.0f}× fewer'})")
     ax.set_xscale('log'); ax.set_xlabel('bytes sent per step and rank (log)'); ax.set_ylabel('held-out accuracy, %')
     ax.set_title(f'Accuracy against communication, {int(table.world.iloc[0])} processes'); ax.grid(alpha=0.3); ax.legend(fontsize=8)
     fig.tight_layout()
