@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['run_paths', 'final_without_checkpoint', 'snapshot', 'write_history', 'HistoryCB', 'phases_state', 'load_phases_state',
-           'CheckpointCB', 'FaultCB', 'prepare_curriculum', 'restore', 'finished', 'points_every', 'previous_run',
-           'run_system', 'bare_epoch', 'loop_speed']
+           'CheckpointCB', 'FaultCB', 'prepare_curriculum', 'restore', 'finished', 'points_every', 'start_history',
+           'previous_run', 'run_system', 'bare_epoch', 'loop_speed']
 
 # %% ../nbs/08_runner.ipynb #9f9bac85
 import copy, json, os, time
@@ -144,6 +144,12 @@ def points_every(preset:Preset, n_train:int):
     return max(1, -(-n_train // preset.batch_size) // 4)
 
 # %% ../nbs/08_runner.ipynb #78c6a587
+def start_history(paths:dict, learn:Learner, resumed:bool):
+    "On rank 0: a resumed run's files rewritten from its checkpoint, a fresh run's old ones removed."
+    if not is_main(): return
+    if resumed: write_history(paths, learn.rows, learn.points)
+    else: paths['csv'].unlink(missing_ok=True); paths['points'].unlink(missing_ok=True)
+
 def previous_run(key:str, seed:int, paths:dict, resume:bool, device, log):
     "`(checkpoint, final summary)` of this system's earlier run in the folder, each None where there is none (a damaged checkpoint is set aside)."
     state = load_checkpoint(paths['ckpt'], map_location=device if world_size() == 1 else 'cpu', log=log) if resume else None
@@ -168,8 +174,7 @@ def run_system(key:str, # a key of `SYSTEMS`
     state, final = previous_run(key, seed, paths, resume, device, log) if main else (None, None)
     state, final = from_main((state, final))  # every rank continues from what rank 0 read
     if final is not None: return final
-    torch.manual_seed(seed)
-    model = build_model(train.n_classes, train.channels, preset.width, device=device)
+    torch.manual_seed(seed); model = build_model(train.n_classes, train.channels, preset.width, device=device)
     if pretrained_state is not None: load_matching(model, pretrained_state)
     setup = RunSetup(preset, seed, len(train), train.n_classes, device, init_state=copy.deepcopy(model.state_dict()),
                      trial=bool(trial), log=lambda line: log(f"{system.label}, seed {seed}: {line}"))
@@ -189,8 +194,7 @@ def run_system(key:str, # a key of `SYSTEMS`
     learn = Learner(model, cbs=cbs, train=train, lr=preset.lr, bs=preset.batch_size, pad=preset.pad, flip=preset.flip, seed=seed)
     learn.phases = phases = system.recipe(setup)
     if state is not None: restore(learn, state, acct, ddp)
-    if main and state is not None: write_history(paths, learn.rows, learn.points)
-    elif main: paths['csv'].unlink(missing_ok=True); paths['points'].unlink(missing_ok=True)
+    start_history(paths, learn, resumed=state is not None)
     status, message = 'done', ''
     try: learn.fit(phases, start=state['phase'] if state else 0)
     except NonFiniteLossError as e:
