@@ -75,12 +75,12 @@ def shard(n:int, # samples in the global batch
 class CommCounter:
     "Bytes a hook hands to its collectives on this rank, bucket by bucket, beside what a dense fp32 allreduce of the same buckets hands over."
     def __init__(self, process_group=None):
-        self.process_group, self.bytes_sent, self.bytes_dense, self.steps, self.iter, self.positions = process_group, 0, 0, 0, 0, {}
+        self.process_group, self.bytes_sent, self.bytes_dense, self.iter, self.positions = process_group, 0, 0, 0, {}  # iter: steps so far
     def count(self, bucket, sent:int):
         "Add one bucket's bytes; the last bucket of a step ends the step."
         buf = bucket.buffer()
         self.bytes_sent += sent; self.bytes_dense += buf.numel() * buf.element_size()
-        if bucket.is_last(): self.steps += 1; self.iter += 1
+        if bucket.is_last(): self.iter += 1
     def compression_stats(self):
         "`(rate, bytes before, bytes after)`, as `PowerSGDState.compression_stats` reports element counts."
         return (self.bytes_dense / self.bytes_sent if self.bytes_sent else 0.0, self.bytes_dense, self.bytes_sent)
@@ -311,8 +311,8 @@ def summary(self:DDPCB):
     "The bytes this rank's hook sent, for the run's final summary."
     rate, dense, sent = self.state.compression_stats()
     buffers = sum(b.numel() * b.element_size() for b in self.learn.model.buffers())  # DDP broadcasts them before each forward
-    return dict(hook=self.kind, options=self.kw, world=self.w, steps=self.state.steps, bytes_sent=sent, bytes_dense=dense,
-                bytes_per_step=sent / max(self.state.steps, 1), dense_per_step=dense / max(self.state.steps, 1),
+    return dict(hook=self.kind, options=self.kw, world=self.w, steps=self.state.iter, bytes_sent=sent, bytes_dense=dense,
+                bytes_per_step=sent / max(self.state.iter, 1), dense_per_step=dense / max(self.state.iter, 1),
                 compression=rate, buffer_bytes_per_step=buffers)
 
 @patch
@@ -339,9 +339,9 @@ def bytes_per_step(model:torch.nn.Module, # trained in place
     opt = torch.optim.SGD(model.parameters(), lr=1e-3)
     x, y = batch
     for i in range(warm + steps):
-        if i == warm: sent0, dense0, steps0 = state.bytes_sent, state.bytes_dense, state.steps
+        if i == warm: sent0, dense0, steps0 = state.bytes_sent, state.bytes_dense, state.iter
         opt.zero_grad(); torch.nn.functional.cross_entropy(ddp(x), y).backward(); opt.step()
-    n = state.steps - steps0
+    n = state.iter - steps0
     return dict(hook=kind, options=comm_kw or {}, bytes_per_step=(state.bytes_sent - sent0) / n, dense_per_step=(state.bytes_dense - dense0) / n)
 
 # %% ../nbs/05b_distributed.ipynb #0ec93a66

@@ -80,7 +80,8 @@ def summarize(hist:dict, finals:list=(), points:dict=None):
 def mean_std(s, col, fmt, scale=1):
     "Column `col` of a summary row as `mean ± std` (just the mean for one seed), in format `fmt`, times `scale`."
     m, sd = s[f'{col}_mean'] * scale, s[f'{col}_std'] * scale
-    return (fmt.format(m) + (' ± ' + fmt.format(sd) if not np.isnan(sd) else '')) if not np.isnan(m) else 'n/a'
+    spread = fmt.replace('+', '')  # a signed format signs the mean only
+    return (fmt.format(m) + (' ± ' + spread.format(sd) if not np.isnan(sd) else '')) if not np.isnan(m) else 'n/a'
 
 # %% ../nbs/09_report.ipynb #211103a2
 def reach_cell(s, col:str):

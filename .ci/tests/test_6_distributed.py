@@ -85,7 +85,7 @@ def _sent_plus_residual(rank, as_view):
             dist.all_reduce(sent)
             assert torch.equal(sent / WORLD, mean)  # the ranks' mean of what they sent is what the step uses
         opt.step()
-    assert state.steps == len(batches(rank)) and state.bytes_sent < state.bytes_dense
+    assert state.iter == len(batches(rank)) and state.bytes_sent < state.bytes_dense
 
 @pytest.mark.parametrize('as_view', [False, True])
 def test_sent_plus_residual_equals_the_local_gradient(as_view):
