@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['HISTORY_COLUMNS', 'POINT_COLUMNS', 'predictions', 'class_accuracy', 'eval_full', 'eval_per_class', 'make_evaluator',
-           'EvalCB', 'held_out_accuracy', 'Accounting', 'AccountingCB', 'history_row', 'RecorderCB', 'PointsCB']
+           'EvalCB', 'held_out_accuracy', 'Accounting', 'trainable', 'AccountingCB', 'history_row', 'RecorderCB',
+           'PointsCB']
 
 # %% ../nbs/04a_measure.ipynb #24c6ed8f
 import time
@@ -102,10 +103,9 @@ class Accounting:
     def load_state_dict(self, sd): self.executed, self.seed_counted, self.seconds = sd['executed'], sd['seed_counted'], sd['seconds']
 
 # %% ../nbs/04a_measure.ipynb #d4f0992e
-@patch
-def trainable(self:Accounting):
-    "Which of the model's parameters train now (a tuple of bools, the key of `costs`)."
-    return tuple(p.requires_grad for p in self.model.parameters())
+def trainable(model:nn.Module):
+    "Which of the model's parameters train now, a tuple of bools (the key of `Accounting.costs`; DDP reduces only these)."
+    return tuple(p.requires_grad for p in model.parameters())
 
 @patch
 def step_cost(self:Accounting, key:tuple): # from `trainable`
@@ -124,16 +124,15 @@ class AccountingCB(Callback):
     "Adds each epoch's measured work and time to an `Accounting`: a trained sample at the step it took, a scored one at a forward pass."
     order = 0
     def __init__(self, acct:Accounting): self.acct = acct
-    across = staticmethod(lambda work: work)  # this process's work -> the whole job's (a distributed run sums over ranks)
     def before_epoch(self): self.trained, self.scored = {}, 0
     def after_step(self):
-        k = self.acct.trainable()
+        k = trainable(self.acct.model)
         self.trained[k] = self.trained.get(k, 0) + len(self.learn.yb)
     def after_batch(self): self.scored += self.learn.n_scored
     def work(self):
         "Executed FLOPs of this epoch so far."
         mine = sum(n * self.acct.step_cost(k).total for k, n in self.trained.items()) + self.scored * self.acct.per_sample.forward
-        return self.across(mine)
+        return self.learn.reduce(torch.tensor(mine, dtype=torch.float64)).item()  # the whole job's
     def after_epoch(self): self.acct.add_epoch(self.learn.result, self.work())
 
 # %% ../nbs/04a_measure.ipynb #0c3a29e3

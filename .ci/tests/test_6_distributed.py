@@ -1,12 +1,11 @@
-"""Training on two ranks (gloo on CPU, joined by a FileStore under `torch.multiprocessing` spawn, as PyTorch's own DDP tests
-do, and under torchrun through `sel_bench --nproc 2`): the guilt-sparse hook against `allreduce_hook`, its error feedback,
+"""Training on two ranks (gloo on CPU, joined by a FileStore under `torch.multiprocessing` spawn by `run_on_ranks`, as
+PyTorch's own DDP tests do, and under torchrun through `sel_bench --nproc 2`): the guilt-sparse hook against `allreduce_hook`, its error feedback,
 identical weights on both ranks after every step for every registered system, and the files a distributed run writes."""
-import os, signal, tempfile
+import os
 import pandas as pd
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 from torch.nn.parallel import DistributedDataParallel
 from torch.distributed.algorithms.ddp_comm_hooks import default_hooks
 from sel_nb.data import load_dataset
@@ -14,22 +13,16 @@ from sel_nb.model import build_model
 from sel_nb.learner import Callback, Learner, Phase, DensePhase, MetricsCB
 from sel_nb.systems import PRESETS, SYSTEMS
 from sel_nb.runner import run_system
-from sel_nb.distributed import DDPCB, GuiltSparseState, guilt_sparse_hook
+from sel_nb.distributed import DDPCB, run_on_ranks
+from sel_nb.comm import GuiltSparseState, guilt_sparse_hook
 from conftest import run
 from test_2_bench_cli import SEL_BENCH, assert_same_rows
 
 WORLD = 2
 
-def _join(rank, fn, path, args):
-    torch.set_num_threads(1)  # two ranks on two cores
-    dist.init_process_group('gloo', store=dist.FileStore(path, WORLD), rank=rank, world_size=WORLD)
-    try: fn(rank, *args)
-    finally: dist.destroy_process_group()
-
 def on_two_ranks(fn, *args):
-    "Run `fn(rank, *args)` on each of two gloo ranks; a failed assertion on either fails the test."
-    with tempfile.TemporaryDirectory() as d:
-        mp.spawn(_join, args=(fn, os.path.join(d, 'store'), args), nprocs=WORLD, join=True)
+    "Run `fn(rank, *args)` on each of two gloo ranks (the library's `run_on_ranks`); a failed assertion on either fails the test."
+    run_on_ranks(fn, WORLD, *args)
 
 def same_on_every_rank(t:torch.Tensor):
     "Whether `t` is bit for bit the same on every rank."
