@@ -93,7 +93,6 @@ class Learner:
     @property
     def device(self): return next(self.model.parameters()).device
 
-# %% ../nbs/04_learner.ipynb #1882f4a4
 @patch
 def add_cbs(self:Learner, cbs):
     "Attach callbacks (each must handle only events of the loop)."
@@ -150,6 +149,7 @@ def loader(self:Learner, plan:EpochPlan):
     dl.epoch = self.epoch  # the epoch number seeds this epoch's shuffle and augmentation
     return dl
 
+# %% ../nbs/04_learner.ipynb #2a6a1f69
 @patch
 def run_phase(self:Learner, phase:Phase):
     "Run one phase's epochs to its end, with its callbacks attached."
@@ -166,6 +166,7 @@ def run_phase(self:Learner, phase:Phase):
         self.callback('after_phase')
     finally: self.remove_cbs(phase.cbs)
 
+# %% ../nbs/04_learner.ipynb #920a632d
 @patch
 def fit(self:Learner, phases:list, # `Phase`s, run in order
         start:int=0): # the phase to start from (a resumed run)
@@ -288,6 +289,7 @@ def planned_epochs(phases:list):
     "Epochs the phases will run (stages repeated on request would add to this)."
     return sum(p.schedule.planned for p in phases)
 
+# %% ../nbs/04_learner.ipynb #49102852
 class ProgressCB(Callback):
     "Progress bars: epochs of the fit (with the latest held-out accuracy) and batches of the epoch."
     order = 50

@@ -37,6 +37,7 @@ def eval_full(model:nn.Module, loader):
     preds, labels = predictions(model, loader)
     return (preds == labels).float().mean().item()
 
+# %% ../nbs/04a_measure.ipynb #f1733a67
 def eval_per_class(model:nn.Module, loader, n_classes:int=None):
     "The seed's `eval_per_class`: `(per-class accuracies, overall accuracy)`, computed on the device."
     preds, labels = predictions(model, loader)
@@ -107,6 +108,7 @@ def trainable(model:nn.Module):
     "Which of the model's parameters train now, a tuple of bools (the key of `Accounting.costs`; DDP reduces only these)."
     return tuple(p.requires_grad for p in model.parameters())
 
+# %% ../nbs/04a_measure.ipynb #3d0aa4d4
 @patch
 def step_cost(self:Accounting, key:tuple): # from `trainable`
     "Measured per-sample FLOPs of a training step with the parameters of `key` training."
