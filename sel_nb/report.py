@@ -15,30 +15,33 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from .systems import SYSTEMS, Preset, PRESETS
-from .runner import run_paths
+from .systems import SYSTEMS, Preset, PRESETS, reference_system, panel_systems
+from .record import RunFolder
 from .faults import write_text_atomic
 
 # %% ../nbs/09_report.ipynb #dc0f8bea
-def load_histories(out:Path, systems, seeds,
+def load_histories(out:Path, # a run folder (a path or a `RunFolder`)
+                   systems, seeds,
                    what:str='csv'): # 'csv': the histories; 'points': the accuracy points (runs before them have none)
     "Every `(system, seed)` history (or table of accuracy points) in a run folder, as DataFrames."
+    folder = out if isinstance(out, RunFolder) else RunFolder(out)
+    path = dict(csv=folder.hist, points=folder.points)[what]
     res = {}
     for s in seeds:
         for e in systems:
-            f = run_paths(Path(out), e, s)[what]
+            f = path(e, s)
             if f.exists() and f.stat().st_size: res[e, s] = pd.read_csv(f)
     return res
 
 # %% ../nbs/09_report.ipynb #6c666a40
 def reach_costs(points:dict, # (system, seed) -> accuracy points, from `load_histories(..., what='points')`
-                hist:dict, # (system, seed) -> history; the Baseline's sets the target
-                margin:float=0.01): # below the Baseline's final held-out accuracy
-    "Executed FLOPs and training time at which each run first reaches the Baseline's accuracy − `margin`, as fractions of the Baseline's."
-    rows = []
+                hist:dict, # (system, seed) -> history; the reference system's sets the target
+                margin:float=0.01): # below the reference system's final held-out accuracy
+    "Executed FLOPs and training time at which each run first reaches the reference system's accuracy − `margin`, as fractions of the reference's."
+    ref, rows = reference_system(), []
     for (e, s), p in points.items():
-        if ('baseline', s) not in hist: continue
-        b = hist['baseline', s].iloc[-1]
+        if (ref, s) not in hist: continue
+        b = hist[ref, s].iloc[-1]
         hit = p[p.test_100 >= b.test_100 - margin - 1e-9]
         first = hit.iloc[0] if len(hit) else dict(flops_measured_T=np.nan, time_s=np.nan)
         rows.append(dict(experiment=e, seed=s, reach_executed=first['flops_measured_T'] / b.flops_measured_T,
@@ -49,16 +52,18 @@ def reach_costs(points:dict, # (system, seed) -> accuracy points, from `load_his
 SUMMARY_METRICS = ['test_full', 'test_100', 'flops_T', 'flops_measured_T', 'time_s', 'sparsity',
                    'saved_counted', 'saved_executed', 'saved_time', 'reach_executed', 'reach_time']
 
-def per_run(hist:dict, finals:list=(), points:dict=None):
-    "One row per `(system, seed)`: the last epoch's accuracies and costs, the mean sparsity, the status, the savings."
-    status = {(f['experiment'], f['seed']): f['status'] for f in finals}
+def per_run(hist:dict, # (system, seed) -> history
+            finals:list=(), # the runs' `FinalSummary`s
+            points:dict=None): # (system, seed) -> accuracy points
+    "One row per `(system, seed)`: the last epoch's accuracies and costs, the mean sparsity, the status, the savings against the reference system."
+    status = {(f.experiment, f.seed): f.status for f in finals}
     rows = []
     for (e, s), h in hist.items():
         last, sparse = h.iloc[-1], h.sparsity[h.sparsity > 0]
         rows.append(dict(experiment=e, seed=s, **{k: last[k] for k in SUMMARY_METRICS[:5]},
                          sparsity=sparse.mean() if len(sparse) else 0.0, status=status.get((e, s), 'done')))
     runs = pd.DataFrame(rows)
-    base = runs[runs.experiment == 'baseline'].set_index('seed')
+    base = runs[runs.experiment == reference_system()].set_index('seed')
     for col, key in [('saved_counted', 'flops_T'), ('saved_executed', 'flops_measured_T'), ('saved_time', 'time_s')]:
         runs[col] = [1 - r[key] / base[key][r.seed] if r.seed in base.index else np.nan for _, r in runs.iterrows()]
     return runs.merge(reach_costs(points or {}, hist), on=['experiment', 'seed'], how='left')
@@ -110,16 +115,16 @@ def format_summary(summary:pd.DataFrame, preset:Preset, seeds):
     return '\n'.join([head + line(heads), '-' * sum(widths)] + [line(r) for r in rows])
 
 # %% ../nbs/09_report.ipynb #84a8cee6
-def write_summary(summary:pd.DataFrame, out:Path, preset:Preset, seeds):
+def write_summary(summary:pd.DataFrame, folder:RunFolder, preset:Preset, seeds):
     "summary.csv (per system), summary_runs.csv (per system and seed), summary.json, summary.txt."
-    write_text_atomic(out/'summary.csv', summary.to_csv())
-    write_text_atomic(out/'summary_runs.csv', summary.attrs['runs'].to_csv(index=False))
+    write_text_atomic(folder.summary_csv, summary.to_csv())
+    write_text_atomic(folder.summary_runs, summary.attrs['runs'].to_csv(index=False))
     clean = lambda v: None if isinstance(v, float) and math.isnan(v) else v
     payload = dict(preset=preset.name, seeds=list(seeds),
                    systems={e: {k: clean(v) for k, v in r.items()} for e, r in summary.to_dict('index').items()},
                    runs=[{k: clean(v) for k, v in r.items()} for r in summary.attrs['runs'].to_dict('records')])
-    write_text_atomic(out/'summary.json', json.dumps(payload, indent=1, default=str))
-    write_text_atomic(out/'summary.txt', format_summary(summary, preset, seeds) + '\n')
+    write_text_atomic(folder.summary_json, json.dumps(payload, indent=1, default=str))
+    write_text_atomic(folder.summary_txt, format_summary(summary, preset, seeds) + '\n')
 
 # %% ../nbs/09_report.ipynb #d2f8fd7a
 def seed_history(key:str):
@@ -143,8 +148,9 @@ class FigureData:
         if not self.hist: raise ValueError("no history to plot: no system finished an epoch")
         self.names = [e for e in dict.fromkeys(k[0] for k in self.hist)]
         self.names.sort(key=lambda e: list(SYSTEMS).index(e) if e in SYSTEMS else len(SYSTEMS))
-        sel = [n for n in self.names if SYSTEMS.get(n) and SYSTEMS[n].curriculum]
-        self.sel = 'sel95' if 'sel95' in sel else (sel[0] if sel else None)
+        emb = [n for n in self.names if n in panel_systems('embarrassment')]
+        self.sel = (emb or [n for n in self.names if SYSTEMS.get(n) and SYSTEMS[n].curriculum] or [None])[0]
+        self.gaps = (list(panel_systems('gap')) + [None, None])[:2]  # the systems of the two gap panels
         h = next(iter(self.hist.values()))
         self.classes = [c[4:] for c in h.columns if c.startswith('acc_')]
         self.n_seeds = len({s for _, s in self.hist})
@@ -194,6 +200,7 @@ def accuracy_panel(ax, d:FigureData, col:str='test_100'):
 
 def gap_panel(ax, d:FigureData, name:str):
     "Train accuracy minus full-test accuracy of one system."
+    if name is None: return _nothing(ax, 'Train/test gap', 'no system registered for this panel')
     title = f'Train/test gap, {_label(name)}'
     if name not in d.names: return _nothing(ax, title, f'{_label(name)} is not in this run')
     _band(ax, d, name, 'gap', label=f'{_label(name)}: train − test', frame=lambda h: h.assign(gap=h.train_acc - h.test_full))
@@ -225,8 +232,9 @@ def embarrassment_map_panel(ax, d:FigureData):
 # %% ../nbs/09_report.ipynb #13b9194c
 def sparsity_panel(ax, d:FigureData):
     "Fraction of gradients masked (SEL) or weights pruned (Lottery Ticket), against the epoch."
-    ref = seed_history('sel95')
-    if ref is not None: ax.axhspan(ref.sparsity.min(), ref.sparsity.max(), color='0.85', label="the seed's SEL-95 run (CIFAR-10)")
+    for k in panel_systems('sparsity')[:1]:
+        ref = seed_history(k)
+        if ref is not None: ax.axhspan(ref.sparsity.min(), ref.sparsity.max(), color='0.85', label=f"the seed's {_label(k)} run (CIFAR-10)")
     for n in d.names: _band(ax, d, n, 'sparsity')
     _style(ax, 'Sparsity (masked gradients, pruned weights)', ylabel='fraction zeroed'); _legend(ax, fontsize=8); ax.set_ylim(-0.02, 1.02)
 
@@ -263,7 +271,7 @@ def savings_panel(ax, d:FigureData):
         ax.annotate(_label(n), (100 * np.nan_to_num(s.saved_counted_mean), 100 * s.test_100_mean), fontsize=8,
                     xytext=(6, 6), textcoords='offset points', color=_color(n))
     ax.plot([], [], 'ko', label="FLOPs saved, the seed's count"); ax.plot([], [], 'ks', mfc='white', label='FLOPs saved, executed')
-    _style(ax, 'Accuracy against FLOPs saved (vs Baseline)', xlabel='FLOPs saved (%)', ylabel='held-out accuracy (%)'); _legend(ax, fontsize=8)
+    _style(ax, f'Accuracy against FLOPs saved (vs {_label(reference_system())})', xlabel='FLOPs saved (%)', ylabel='held-out accuracy (%)'); _legend(ax, fontsize=8)
 
 # %% ../nbs/09_report.ipynb #b68f2abe
 def final_accuracy_panel(ax, d:FigureData):
@@ -290,7 +298,7 @@ def flops_panel(ax, d:FigureData):
 
 # %% ../nbs/09_report.ipynb #5e015f98
 PANELS = [lambda ax, d: accuracy_panel(ax, d, 'test_full'), accuracy_panel,
-          lambda ax, d: gap_panel(ax, d, 'sel95'), lambda ax, d: gap_panel(ax, d, 'warmup'),
+          lambda ax, d: gap_panel(ax, d, d.gaps[0]), lambda ax, d: gap_panel(ax, d, d.gaps[1]),
           class_curves_panel, lambda ax, d: class_curves_panel(ax, d, 'C_'), sparsity_panel, cumulative_panel,
           lambda ax, d: cumulative_panel(ax, d, 'time_s'), per_class_panel, savings_panel, final_accuracy_panel,
           flops_panel, embarrassment_map_panel]
@@ -319,8 +327,8 @@ def pareto_panel(ax, points:dict, summary:pd.DataFrame, col:str='flops_measured_
         s = summary.loc[n]
         ax.errorbar(s[f'{col}_mean'], 100 * s.test_100_mean, xerr=np.nan_to_num(s[f'{col}_std']), yerr=100 * np.nan_to_num(s.test_100_std),
                     fmt='o', color=_color(n), ms=7, capsize=3, label=_label(n))
-    if 'baseline' in summary.index:
-        ax.axhline(100 * summary.test_100_mean['baseline'] - 1, color='k', ls='--', lw=0.8, label='Baseline − 1 point')
+    if (ref := reference_system()) in summary.index:
+        ax.axhline(100 * summary.test_100_mean[ref] - 1, color='k', ls='--', lw=0.8, label=f'{_label(ref)} − 1 point')
     ax.set_ylim(max(0, 100 * summary.loc[names].test_100_mean.min() - 6), 100 * min(1, summary.loc[names].test_100_mean.max() + 0.02))
     xlabel = 'executed FLOPs (×10¹², FlopCounterMode)' if col == 'flops_measured_T' else 'training wall-clock (s, evaluation excluded)'
     _style(ax, 'Held-out accuracy against ' + ('executed FLOPs' if col == 'flops_measured_T' else 'wall-clock'), xlabel=xlabel,

@@ -30,17 +30,19 @@ def snapshot_grid(test, snap:dict, border:int=3):
     return grid, TH
 
 # %% ../nbs/09a_snapshot.ipynb #cfc95be8
-def plot_thermal_snapshot(finals:list, test, seed:int):
+def plot_thermal_snapshot(finals:list, # the runs' `FinalSummary`s
+                          test, # the test set their snapshots index
+                          seed:int): # the seed to draw
     "The thermal snapshot of every finished system of one seed."
     import matplotlib.pyplot as plt
-    done = [f for f in finals if f['seed'] == seed and f['snapshot']]
+    done = [f for f in finals if f.seed == seed and f.snapshot]
     with plt.style.context('default'):
         fig, axs = plt.subplots(1, len(done), figsize=(4.6 * len(done), 5.2), squeeze=False)
         for ax, f in zip(axs[0], done):
-            grid, T = snapshot_grid(test, f['snapshot'])
+            grid, T = snapshot_grid(test, f.snapshot)
             ax.imshow(grid, interpolation='nearest')
-            right = sum(p == l for p, l in zip(f['snapshot']['pred'], f['snapshot']['label']))
-            ax.set_title(f"{f['label']}: {right}/{len(f['snapshot']['pred'])} right", fontsize=11)
+            right = sum(p == l for p, l in zip(f.snapshot['pred'], f.snapshot['label']))
+            ax.set_title(f"{f.label}: {right}/{len(f.snapshot['pred'])} right", fontsize=11)
             ax.set_yticks([T * (i + 0.5) for i in range(test.n_classes)], test.classes, fontsize=8); ax.set_xticks([])
         fig.suptitle(f'Thermal snapshot (seed {seed}): green = right, red = wrong; frame thickness = confidence', fontsize=12)
         fig.tight_layout()

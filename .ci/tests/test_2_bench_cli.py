@@ -33,6 +33,14 @@ def test_smoke_writes_histories_summary_and_figures(smoke_run):
     assert code['sel_nb'] == sel_nb.__version__ and set(code) == {'sel_nb', 'git_commit', 'git_dirty'}
     head = run(['git', 'rev-parse', 'HEAD']).stdout.strip()
     assert code['git_commit'] == head and isinstance(code['git_dirty'], bool)
+    cfg = json.loads((smoke_run/'config.json').read_text())  # the run's record, the machine beside it
+    assert (cfg['experiments'], cfg['seeds'], cfg['comm'], cfg['nproc'], cfg['progress']) == (list(SYSTEMS), [0], 'allreduce', 1, False)
+    assert cfg['machine']['cpu'] and cfg['machine']['cpu_capability']
+
+def test_help_lists_the_hyphenated_options():
+    r = run([SEL_BENCH, '--help'])
+    assert '--data-dir' in r.stdout and '--no-progress' in r.stdout and '--comm' in r.stdout, r.stdout
+    assert '--data_dir' not in r.stdout and '--no_progress' not in r.stdout
 
 FASTCORE_FLOOR = '1.5.29'  # settings.ini: fastcore>=1.5.29
 
@@ -58,6 +66,9 @@ def digest(folder):
     (['--preset', 'smoke', '--experiments', 'baseline', 'dropout'], "unknown experiment 'dropout'"),
     (['--preset', 'smoke', '--seeds', '0', '-3'], 'seeds must be non-negative'),
     (['--preset', 'smoke', '--data-dir', '/no/such/folder'], 'data folder /no/such/folder does not exist'),
+    (['--preset', 'smoke', '--data_dir', '/no/such/folder'], 'data folder /no/such/folder does not exist'),  # the underscored spelling works too
+    (['--preset', 'smoke', '--comm', 'topk:3'], "--comm takes allreduce, fp16, powersgd:RANK or guilt:DENSITY, got 'topk:3'"),
+    (['--preset', 'smoke', '--comm', 'guilt:0.005'], '--comm guilt:0.005 is a gradient hook between processes: give --nproc 2 or more'),
     (['--preset', 'smoke', '--out', '{file}/inside'], 'is not writable'),
     (['--preset', 'smoke', '--out', '{results}'], 'already holds results'),
     (['--preset', 'smoke', '--seeds', 'one'], "invalid int value: 'one'"),

@@ -1,7 +1,7 @@
 """Training on two ranks (gloo on CPU, joined by a FileStore under `torch.multiprocessing` spawn by `run_on_ranks`, as
 PyTorch's own DDP tests do, and under torchrun through `sel_bench --nproc 2`): the guilt-sparse hook against `allreduce_hook`, its error feedback,
 identical weights on both ranks after every step for every registered system, and the files a distributed run writes."""
-import os
+import json, os
 import pandas as pd
 import pytest
 import torch
@@ -12,6 +12,7 @@ from sel_nb.data import load_dataset
 from sel_nb.model import build_model
 from sel_nb.learner import Callback, Learner, Phase, DensePhase, MetricsCB
 from sel_nb.systems import PRESETS, SYSTEMS
+from sel_nb.record import RunConfig, RunFolder
 from sel_nb.runner import run_system
 from sel_nb.distributed import DDPCB, run_on_ranks
 from sel_nb.comm import GuiltSparseState, guilt_sparse_hook
@@ -93,9 +94,10 @@ class SameWeightsCB(Callback):
 def _every_system_agrees(rank, out, keys):
     p = PRESETS['smoke']
     data = load_dataset(p.dataset, **p.data)
+    cfg = RunConfig(p, device='cpu', trial=3, progress=False, nproc=WORLD)
     for key in keys:
-        final = run_system(key, p, 0, data, out, 'cpu', trial=3, progress=False, log=lambda *a: None, cbs=[SameWeightsCB()])
-        assert final['status'] == 'done' and final['comm']['world'] == WORLD
+        final = run_system(key, cfg, 0, data, RunFolder(out), log=lambda *a: None, cbs=[SameWeightsCB()])
+        assert final.status == 'done' and final.comm['world'] == WORLD
 
 def test_both_ranks_hold_identical_weights_after_every_step_for_every_system(tmp_path):
     on_two_ranks(_every_system_agrees, tmp_path, tuple(SYSTEMS))
@@ -120,27 +122,31 @@ COMM_FILES = {'comm.csv', 'comm.txt', 'comm_bytes.png'}
 def files(out): return {str(p.relative_to(out)) for p in out.rglob('*') if p.is_file() and not p.name.startswith('.')}
 
 def test_torchrun_writes_the_files_a_single_process_writes(tmp_path):
+    "Two systems, a dense one and a SEL one, each with the guilt-sparse hook (`--comm`, a run option): any system takes any hook."
     one, two = tmp_path/'one', tmp_path/'two'
-    bench('--trial', 3, '--experiments', 'baseline', 'ddp_guilt', '--out', one)
-    r = bench('--trial', 3, '--experiments', 'baseline', 'ddp_guilt', '--out', two, '--nproc', 2)
-    assert 'on cpu × 2 processes' in r.stdout + r.stderr
+    bench('--trial', 3, '--experiments', 'baseline', 'sel95', '--out', one)
+    r = bench('--trial', 3, '--experiments', 'baseline', 'sel95', '--out', two, '--nproc', 2, '--comm', 'guilt:0.005')
+    assert 'on cpu × 2 processes, guilt:0.005' in r.stdout + r.stderr
     assert files(two) == files(one) | COMM_FILES
-    for key in ('baseline', 'ddp_guilt'):
+    for key in ('baseline', 'sel95'):
         a, b = (pd.read_csv(d/'seed0'/f'hist_{key}.csv') for d in (one, two))
-        assert list(a.columns) == list(b.columns) and len(a) == len(b) == 1
+        assert list(a.columns) == list(b.columns) and len(a) == len(b)
     comm = pd.read_csv(two/'comm.csv', index_col=0)
-    assert comm.loc['ddp_guilt', 'bytes_per_step'] < comm.loc['baseline', 'bytes_per_step']
+    assert list(comm.hook) == ['guilt', 'guilt'] and (comm.compression > 50).all()  # 0.5% of the entries, with their indices
     assert (two/'command.txt').read_text().startswith('sel_bench --preset smoke --trial 3')
+    assert json.loads((two/'config.json').read_text())['comm'] == 'guilt:0.005'
 
 def test_resume_under_torchrun_continues_a_killed_run_to_the_same_rows(tmp_path):
     whole, killed = tmp_path/'whole', tmp_path/'killed'
-    args = ('--experiments', 'ddp_guilt', '--nproc', 2)
+    args = ('--experiments', 'baseline', '--nproc', 2, '--comm', 'guilt:0.005')
     bench(*args, '--out', whole)
-    env = dict(os.environ, SEL_FAULT='kill@epoch,system=ddp_guilt,epoch=1')
+    env = dict(os.environ, SEL_FAULT='kill@epoch,system=baseline,epoch=1')
     assert bench(*args, '--out', killed, env=env, check=False).returncode != 0
-    assert len(pd.read_csv(killed/'seed0'/'hist_ddp_guilt.csv')) == 1  # one epoch written, then killed
+    assert len(pd.read_csv(killed/'seed0'/'hist_baseline.csv')) == 1  # one epoch written, then killed
+    r = bench('--experiments', 'baseline', '--nproc', 2, '--out', killed, '--resume', check=False)  # another hook: refused
+    assert r.returncode == 2 and r.stderr.strip().endswith(f'output folder {killed} holds a run with --comm guilt:0.005, not allreduce'), r.stderr
     bench(*args, '--out', killed, '--resume')
-    assert_same_rows(killed, whole, ['ddp_guilt'], files=('hist', 'points'))
+    assert_same_rows(killed, whole, ['baseline'], files=('hist', 'points'))
 
 def test_a_bad_process_count_is_one_error_line(tmp_path):
     r = bench('--nproc', 0, '--out', tmp_path/'x', check=False)

@@ -24,6 +24,8 @@ const seeds = D.seeds.map(String);
 const state = {tab: 'accuracy', seed: seeds.length > 1 ? 'mean' : seeds[0], cost: 'counted', overlay: false,
                metric: 'test_full', xaxis: 'epoch', esys: null, hidden: {}};
 const charts = {};
+const REFSYS = D.systems.find((s) => s.reference);  // what savings are measured against: the registry's reference system
+const refLabel = REFSYS ? REFSYS.label : 'reference system';
 
 // ------------------------------------------------------------------ data
 function runs(key) {  // the histories drawn for a system: every seed's (mean mode) or the chosen seed's
@@ -172,7 +174,7 @@ const views = {
   },
   tradeoff() {
     const c = COST[state.cost], S = D.summary, sets = [], absent = [];
-    $('#t-tradeoff').textContent = `Held-out accuracy against ${c.name} saved (vs Baseline, same seed)`;
+    $('#t-tradeoff').textContent = `Held-out accuracy against ${c.name} saved (vs ${refLabel}, same seed)`;
     if (!S) { draw('tradeoff', 'bubble', [], {x: axis('saved (%)'), y: axis('held-out accuracy (%)')}, {}); note('tradeoff', ['summary.json is missing: no final accuracies and savings to draw.']); return; }
     for (const s of D.systems) {
       let p;
@@ -189,7 +191,7 @@ const views = {
       sets.push({label: s.label, data: [{x: 100 * p.x, y: 100 * p.y, r: 5 + 15 * (p.sp || 0)}], p, err, errColor: s.color,
                  backgroundColor: alpha(s.color, 0.6), borderColor: s.color});
     }
-    const ref = D.reference, base = ref.baseline;
+    const ref = D.reference, base = REFSYS && ref[REFSYS.key];
     if (state.overlay && base && base[c.col]) for (const s of D.systems) {
       const h = ref[s.key];
       if (!h || !h[c.col]) continue;
@@ -217,8 +219,9 @@ const views = {
       sets.push({label: s.label, data: vals.map((v) => 100 * mean(v)), backgroundColor: s.color, n: rows.length, sd,
                  err: rows.length > 1 ? vals.map((v, j) => ({y: [100 * (mean(v) - sd[j]), 100 * (mean(v) + sd[j])]})) : null});
     }
-    if (!state.hidden.perclass && sets.some((d) => d.label === 'Warmup+SEL') && sets.some((d) => d.label === 'Baseline'))
-      state.hidden.perclass = new Set(sets.map((d) => d.label).filter((l) => l !== 'Warmup+SEL' && l !== 'Baseline'));
+    const first = D.systems.filter((s) => s.reference || (s.panels || []).includes('perclass')).map((s) => s.label);  // shown at first
+    if (!state.hidden.perclass && first.length > 1 && first.every((l) => sets.some((d) => d.label === l)))
+      state.hidden.perclass = new Set(sets.map((d) => d.label).filter((l) => !first.includes(l)));
     draw('perclass', 'bar', sets, {labels: D.classes, x: {ticks: {autoSkip: false, maxRotation: 60}}, y: axis('accuracy (%)', {min: 0, max: 100})}, {
       label: (k) => { const ds = k.dataset, v = k.raw / 100, sd = ds.sd[k.dataIndex];
         return `${ds.label}: ${pct(v)}` + (ds.n > 1 ? ` ± ${pct(sd)} (mean ± std of ${ds.n} seeds)` : ''); },
@@ -286,7 +289,7 @@ function summaryTable() {
     }
   }
   return table(['System', 'Seeds', ...SUMMARY_COLS.map((c) => c[1])], rows) +
-         `<p class="note">${state.seed === 'mean' ? 'Mean ± std over seeds' : `Seed ${esc(state.seed)}`}; final epoch; savings against the Baseline of the same seed; time is training wall-clock, evaluation excluded.</p>`;
+         `<p class="note">${state.seed === 'mean' ? 'Mean ± std over seeds' : `Seed ${esc(state.seed)}`}; final epoch; savings against the ${esc(refLabel)} of the same seed; time is training wall-clock, evaluation excluded.</p>`;
 }
 function runTable() {
   const C = D.config;
