@@ -17,7 +17,8 @@ from .loader import validation_split
 from .systems import SYSTEMS, Preset
 from .record import BenchmarkError, RunConfig, RunFolder, lookup_preset, with_settings, write_config
 from .runner import run_system
-from .report import load_histories, summarize, format_summary, write_summary, plot_benchmark, plot_pareto
+from .report import load_histories, summarize, format_summary, write_summary
+from .figures import plot_benchmark, plot_pareto
 from .snapshot import plot_thermal_snapshot
 from .results_page import write_results_page
 from .faults import RunError, RunLock, parse_faults, remove_stale_temps, savefig_atomic, write_text_atomic

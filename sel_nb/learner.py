@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['EVENTS', 'CancelBatchException', 'CancelEpochException', 'CancelFitException', 'Callback', 'check_events',
            'EpochPlan', 'DensePhase', 'Phase', 'Learner', 'eval_mode', 'NonFiniteLossError', 'EpochResult',
-           'pruned_fraction', 'MetricsCB', 'MeterCB', 'LossScaledLRCB', 'GuiltMaskCB', 'TrialCB', 'planned_epochs',
-           'ProgressCB', 'train_epoch', 'run_dense_epoch', 'run_sel_epoch']
+           'pruned_fraction', 'MetricsCB', 'MeterCB', 'LossScaledLRCB', 'GuiltMaskCB', 'planned_epochs', 'train_epoch',
+           'run_dense_epoch', 'run_sel_epoch']
 
 # %% ../nbs/04_learner.ipynb #cf0250cf
 import time
@@ -275,36 +275,10 @@ class GuiltMaskCB(Callback):
     def state_dict(self): return self.mask.state_dict()
     def load_state_dict(self, sd): self.mask.load_state_dict(sd)
 
-# %% ../nbs/04_learner.ipynb #edfff63d
-class TrialCB(Callback):
-    "Train on only the first `n_batches` batches of every epoch."
-    def __init__(self, n_batches:int):
-        if n_batches < 1: raise ValueError(f"a trial needs at least 1 batch per epoch, got {n_batches}")
-        self.n_batches = n_batches
-    def after_batch(self):
-        if self.learn.iter + 1 >= self.n_batches: raise CancelEpochException()
-
 # %% ../nbs/04_learner.ipynb #8d5fe7c7
 def planned_epochs(phases:list):
     "Epochs the phases will run (stages repeated on request would add to this)."
     return sum(p.schedule.planned for p in phases)
-
-# %% ../nbs/04_learner.ipynb #49102852
-class ProgressCB(Callback):
-    "Progress bars: epochs of the fit (with the latest held-out accuracy) and batches of the epoch."
-    order = 50
-    def __init__(self, desc:str='', trial:int=None): self.desc, self.trial = desc, trial
-    def before_fit(self):
-        from tqdm.auto import tqdm
-        self.tqdm = tqdm
-        self.bar = tqdm(total=planned_epochs(self.learn.phases), initial=self.learn.epoch, desc=self.desc, unit='epoch')
-    def before_epoch(self): self.batches = self.tqdm(total=min(len(self.learn.dl), self.trial or len(self.learn.dl)), leave=False, unit='batch')
-    def after_batch(self): self.batches.update(1)
-    def after_epoch(self): self.batches.close()
-    def after_verdict(self):
-        self.bar.update(1)
-        self.bar.set_postfix(held_out=f"{self.learn.metrics.get('test_100', float('nan')):.3f}", phase=self.learn.phase.name)
-    def after_fit(self): self.bar.close()
 
 # %% ../nbs/04_learner.ipynb #d97de177
 def train_epoch(model:nn.Module, loader, optimizer,

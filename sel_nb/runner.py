@@ -18,7 +18,8 @@ from .loader import DeviceLoader, held_out_indices
 from .model import build_model, load_matching
 from .embarrassment import EmbarrassmentMeter
 from .sparse import calibrate_guilt_threshold
-from .learner import Callback, Learner, MetricsCB, ProgressCB, TrialCB, NonFiniteLossError
+from .learner import Callback, Learner, MetricsCB, NonFiniteLossError
+from .progress import ProgressCB, TrialCB
 from .measure import Accounting, AccountingCB, EvalCB, RecorderCB, PointsCB, make_evaluator, held_out_accuracy
 from .curriculum import class_pools, difficulty_scores
 from .systems import SYSTEMS, Preset, RunSetup, is_pruned, restore_pruning
