@@ -67,6 +67,7 @@ def phases_state(phases:list):
     return [dict(schedule=p.schedule.state_dict(), cbs=[cb.state_dict() if hasattr(cb, 'state_dict') else None for cb in p.cbs])
             for p in phases]
 
+# %% ../nbs/08_runner.ipynb #accec058
 def load_phases_state(phases:list, states:list):
     "Put the phases back where `phases_state` found them."
     for p, st in zip(phases, states):
@@ -145,6 +146,7 @@ def start_history(paths:RunFiles, learn:Learner, resumed:bool):
     if resumed: write_history(paths, learn.rows, learn.points)
     else: paths.hist.unlink(missing_ok=True); paths.points.unlink(missing_ok=True)
 
+# %% ../nbs/08_runner.ipynb #72a81b5f
 def previous_run(key:str, seed:int, paths:RunFiles, resume:bool, device, log):
     "`(checkpoint, final summary)` of this system's earlier run in the folder, each None where there is none (a damaged checkpoint is set aside)."
     state = load_checkpoint(paths.ckpt, map_location=device if world_size() == 1 else 'cpu', log=log) if resume else None
@@ -212,6 +214,7 @@ def bare_epoch(model:nn.Module, batches:list, opt):
         loss = F.cross_entropy(model(x), y)
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
 
+# %% ../nbs/08_runner.ipynb #3e4ecb09
 def loop_speed(preset:Preset, data:tuple, n_batches:int=100, repeats:int=3, device='cpu'):
     "Images per second of a bare loop and of the learner on the same batches, alternated `repeats` times."
     from sel_nb.sparse import make_optimizer

@@ -103,6 +103,7 @@ def is_pruned(state_or_model): # a model or a state dict
     keys = state_or_model.state_dict() if isinstance(state_or_model, nn.Module) else state_or_model
     return any(k.endswith('_mask') for k in keys)
 
+# %% ../nbs/06_systems.ipynb #bcb3b272
 def restore_pruning(model:nn.Module):
     "Give an unpruned model the pruned layout (all-ones masks), so that a pruned checkpoint loads into it."
     for m, name in prunable(model): prune.identity(m, name)
@@ -137,14 +138,17 @@ def stages_phase(s:RunSetup, mask:GuiltMask):
     cur = Curriculum(s.pools, seed_stages(s.epochs(p.stage_epochs)), p.cap, seed=s.seed)
     return sel_phase(cur, mask, EmbarrassmentMeter(s.n_classes, device=s.device), p.lr, s.log)
 
+# %% ../nbs/06_systems.ipynb #d14b4ac9
 def sel95_recipe(s:RunSetup):
     "The staged curriculum with the seed's fixed guilt threshold."
     return [stages_phase(s, GuiltMask(gamma=s.gamma))]
 
+# %% ../nbs/06_systems.ipynb #1ad8efe3
 def sel_adaptive_recipe(s:RunSetup):
     "The staged curriculum with a guilt threshold that holds 95% sparsity."
     return [stages_phase(s, GuiltMask(target=0.95))]
 
+# %% ../nbs/06_systems.ipynb #1e5fd7f8
 def warmup_recipe(s:RunSetup):
     "Dense epochs on the easiest samples of each class, then the staged curriculum."
     p = s.preset
@@ -159,10 +163,12 @@ def lean_recipe(name:str, # the phase's name
         return [Phase(name, DensePhase(torch.arange(s.n_train), s.epochs(s.preset.baseline_epochs)), tuple(f(s) for f in make_cbs))]
     return recipe
 
+# %% ../nbs/06_systems.ipynb #7820b7e0
 def selector(rule:str='loss', stale:bool=False):
     "A function `RunSetup -> SelectiveBackwardCB` keeping the preset's share by `rule`."
     return lambda s: SelectiveBackwardCB(s.preset.keep, rule, stale, seed=s.seed)
 
+# %% ../nbs/06_systems.ipynb #30741784
 def freezer(s:RunSetup):
     "A `GuiltFreezeCB` with the preset's threshold, checking eight times per epoch."
     return GuiltFreezeCB(s.preset.freeze_threshold, every=max(1, -(-s.n_train // s.preset.batch_size) // 8))
@@ -174,6 +180,7 @@ SYSTEM_PANELS = {  # the panels that show one system by itself, and which
     'sparsity': "the sparsity panel's grey band: this system's run published by the seed",
     'perclass': "the results page's per-class tab: shown at first, beside the reference system"}
 
+# %% ../nbs/06_systems.ipynb #e655b001
 @dataclass(frozen=True)
 class System:
     "One system of the benchmark."
@@ -222,6 +229,7 @@ def reference_system():
     if len(refs) > 1: raise ValueError(f"more than one reference system registered: {', '.join(refs)}")
     return refs[0] if refs else None
 
+# %% ../nbs/06_systems.ipynb #7bf74bc7
 def panel_systems(panel:str): # a key of `SYSTEM_PANELS`
     "The keys of the systems registered for `panel`, in the registry's order."
     if panel not in SYSTEM_PANELS: raise ValueError(f"unknown panel {panel!r}; choose from {', '.join(SYSTEM_PANELS)}")
