@@ -1,5 +1,5 @@
 "The nbdev-ci checks: the notebooks are clean, the package is exported from them, the README is generated from index."
-import filecmp
+import filecmp, json, re
 from conftest import ROOT, BIN, run
 
 def status(): return run(['git', 'status', '--porcelain']).stdout
@@ -17,3 +17,19 @@ def test_readme_is_generated_from_index(tmp_path):
     if made.exists() or kept.exists():
         cmp = filecmp.dircmp(made, kept)
         assert not (cmp.left_only or cmp.right_only or cmp.diff_files), "README figures in index_files/ are stale"
+
+INSTALL = """#| hide
+# In Colab: install sel_nb from GitHub when it is missing (locally `.ci/setup` has installed it).
+try: import sel_nb
+except ImportError:
+    %pip install -q git+https://github.com/sel-nb/sel_nb"""
+
+def test_every_chapter_installs_sel_nb_before_importing_it():
+    "A chapter opened in Colab must install sel_nb before its first import of it: that cell is the install cell."
+    wrong = []
+    for nb in sorted((ROOT/'nbs').glob('*.ipynb')):
+        code = [''.join(c['source']) for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'code']
+        if not any(s.lstrip().startswith('#| default_exp') for s in code): continue
+        first = next((s for s in code if re.search(r'\b(import|from) sel_nb\b', s)), None)
+        if first is not None and first != INSTALL: wrong.append(nb.name)
+    assert not wrong, f"no Colab install cell (as in nbs/01_model.ipynb, after `#| default_exp`) before sel_nb is imported in: {wrong}"
