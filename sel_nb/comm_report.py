@@ -8,7 +8,7 @@ __all__ = ['comm_table', 'format_comm', 'plot_comm']
 # %% ../nbs/09b_comm_report.ipynb #b327193c
 import numpy as np
 import pandas as pd
-from .systems import reference_system
+from .systems import SYSTEMS, reference_system
 from .report import mean_std
 
 # %% ../nbs/09b_comm_report.ipynb #ad89b0eb
@@ -33,8 +33,8 @@ def comm_table(runs:pd.DataFrame, # per (system, seed): `summary.attrs['runs']` 
 # %% ../nbs/09b_comm_report.ipynb #263f16bf
 def format_comm(table:pd.DataFrame):
     "`comm_table` as a printed table."
-    head = (f"{'system':<26} {'bytes/step':>11} {'× fewer':>8} {'held-out %':>12} {'vs dense DDP':>13} {'full test %':>12} "
-            f"{'vs dense DDP':>13} {'time s':>10}")
+    vs = f"vs {SYSTEMS[reference_system()].label}"  # the same seed's reference system, under the same run's hook
+    head = f"{'system':<26} {'bytes/step':>11} {'× fewer':>8} {'held-out %':>12} {vs:>13} {'full test %':>12} {vs:>13} {'time s':>10}"
     lines = [f"COMMUNICATION, {int(table.world.iloc[0])} processes; bytes per step and rank as the hooks count them (mean ± std over {int(table.n_seeds.max())} seed{'s' if table.n_seeds.max() > 1 else ''})", head]
     for _, r in table.iterrows():
         lines.append(f"{r.system:<26} {r.bytes_per_step:>11,.0f} {r.compression:>8.1f} {mean_std(r, 'test_100', '{:.1f}', 100):>12} "
