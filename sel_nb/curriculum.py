@@ -16,8 +16,8 @@ from torch import nn
 from .data import ImageSet
 from .loader import DeviceLoader
 from .embarrassment import EmbarrassmentMeter, embarrassment_scores
-from .sparse import GuiltMask, make_optimizer, guilt_decay
-from .learner import Callback, EpochPlan, Phase, Learner, MetricsCB, MeterCB, GuiltMaskCB, LossScaledLRCB, train_epoch
+from .sparse import GuiltMask, ClassGuilt, make_optimizer, guilt_decay
+from .learner import Callback, EpochPlan, Phase, Learner, MetricsCB, MeterCB, GuiltMaskCB, ClassGuiltCB, LossScaledLRCB, train_epoch
 from .measure import AccountingCB, EvalCB
 
 # %% ../nbs/05_curriculum.ipynb #1c16623d
@@ -217,13 +217,14 @@ class VerdictCB(Callback):
 
 # %% ../nbs/05_curriculum.ipynb #b09a5337
 def sel_phase(curriculum:Curriculum, # the staged schedule
-              mask:GuiltMask, # the guilt mask (its threshold is scaled by each stage's decay)
+              mask, # a `GuiltMask` (its threshold is scaled by each stage's decay), or a `ClassGuilt` (a threshold per class)
               meter:EmbarrassmentMeter, # per-class embarrassment
               base_lr:float=1e-3, # learning rate before loss scaling
               log=print, # where PASS/FAIL lines go (None: nowhere)
               name:str='stages'):
     "The curriculum as a `Phase` with SEL's callbacks."
-    cbs = [MeterCB(meter), LossScaledLRCB(base_lr), GuiltMaskCB(mask)] + ([VerdictCB(log)] if log else [])
+    masking = ClassGuiltCB(mask) if isinstance(mask, ClassGuilt) else GuiltMaskCB(mask)
+    cbs = [MeterCB(meter), LossScaledLRCB(base_lr), masking] + ([VerdictCB(log)] if log else [])
     return Phase(name, curriculum, tuple(cbs))
 
 # %% ../nbs/05_curriculum.ipynb #20f58251

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['TEMPERATURE', 'sample_embarrassment', 'class_sums', 'confidence', 'pc_embarrassment', 'EmbarrassmentMeter',
-           'embarrassment_scores']
+           'smoothed_by_class', 'embarrassment_scores']
 
 # %% ../nbs/02_embarrassment.ipynb #893e1888
 import torch
@@ -60,6 +60,15 @@ class EmbarrassmentMeter:
     def E(self): return self.sums / self.counts
     @property
     def C(self): return confidence(self.E)
+
+# %% ../nbs/02_embarrassment.ipynb #79f278ab
+def smoothed_by_class(avg:torch.Tensor, # the running per-class average, C (NaN: a class not seen yet)
+                      sums:torch.Tensor, counts:torch.Tensor, # this batch's per-class sums and counts (`class_sums`)
+                      smoothing:float): # weight of the running average
+    "A per-class moving average, on the device: each class in the batch moves toward its batch mean; the others keep theirs."
+    mean = sums / counts.clamp_min(1)
+    moved = torch.where(torch.isnan(avg), mean, smoothing * avg + (1 - smoothing) * mean)
+    return torch.where(counts > 0, moved, avg)
 
 # %% ../nbs/02_embarrassment.ipynb #d8573d75
 @torch.no_grad()

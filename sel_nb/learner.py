@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['EVENTS', 'CancelBatchException', 'CancelEpochException', 'CancelFitException', 'Callback', 'check_events',
            'EpochPlan', 'DensePhase', 'Phase', 'Learner', 'eval_mode', 'NonFiniteLossError', 'EpochResult',
-           'pruned_fraction', 'MetricsCB', 'MeterCB', 'LossScaledLRCB', 'GuiltMaskCB', 'planned_epochs', 'train_epoch',
-           'run_dense_epoch', 'run_sel_epoch']
+           'pruned_fraction', 'MetricsCB', 'MeterCB', 'LossScaledLRCB', 'GuiltMaskCB', 'ClassGuiltCB', 'planned_epochs',
+           'train_epoch', 'run_dense_epoch', 'run_sel_epoch']
 
 # %% ../nbs/04_learner.ipynb #cf0250cf
 import time
@@ -19,7 +19,7 @@ from fastcore.basics import store_attr, patch, noop
 from .data import ImageSet
 from .loader import DeviceLoader
 from .embarrassment import EmbarrassmentMeter
-from .sparse import GuiltMask, LossScaledLR, make_optimizer
+from .sparse import GuiltMask, ClassGuilt, LossScaledLR, make_optimizer, class_backward
 
 # %% ../nbs/04_learner.ipynb #c8249299
 class CancelBatchException(Exception): "Skip the rest of this batch (no backward, no step)."
@@ -87,6 +87,7 @@ class Learner:
         self.opt = opt if opt is not None else make_optimizer(model.parameters(), lr)
         self.cbs, self.epoch, self.metrics, self.verdict, self.plan, self.rows, self.points = [], 0, {}, None, None, [], []
         self.wrapper = None  # what a training step calls instead of the model, if set (e.g. a DistributedDataParallel)
+        self.backward_step = None  # what a training step calls instead of `loss.backward()`, if set (e.g. one backward per class)
         self.reduce = noop  # a metric callback's sums -> the whole job's (a distributed run sums over ranks)
         self.add_cbs(cbs)
 
@@ -116,13 +117,14 @@ def callback(self:Learner, event:str):
 def one_batch(self:Learner):
     "Train on `self.xb`, `self.yb`."
     self.n_scored = 0  # samples forwarded only to choose what to train on (added by callbacks)
+    self.n_rebackward = 0  # samples back-propagated again, beyond the one backward pass (added by callbacks)
     try:
         self.callback('before_batch')
         self.preds = (self.model if self.wrapper is None else self.wrapper)(self.xb)
         self.loss = self.loss_func(self.preds, self.yb)
         self.callback('after_loss')
         self.opt.zero_grad(set_to_none=True)
-        self.loss.backward()
+        self.loss.backward() if self.backward_step is None else self.backward_step()
         self.callback('after_backward')
         self.opt.step()
         self.callback('after_step')
@@ -274,6 +276,24 @@ class GuiltMaskCB(Callback):
     def after_epoch(self): self.learn.result.sparsity = float(self.mask.sparsity)
     def state_dict(self): return self.mask.state_dict()
     def load_state_dict(self, sd): self.mask.load_state_dict(sd)
+
+# %% ../nbs/04_learner.ipynb #307432a3
+class ClassGuiltCB(Callback):
+    "SEL's mask with a threshold per class (`ClassGuilt`): one backward per class in each batch; the epoch's sparsity goes into `learn.result`."
+    order = -10
+    def __init__(self, guilt:ClassGuilt): self.guilt = guilt
+    def before_phase(self):
+        if self.learn.wrapper is not None: raise ValueError("per-class guilt runs one backward per class, which DistributedDataParallel does not see; run it in one process")
+        self.learn.backward_step = self.backward
+    def after_phase(self): self.learn.backward_step = None
+    def before_epoch(self): self.guilt.reset()
+    def backward(self):
+        l = self.learn
+        n = class_backward(l.preds, l.yb, l.loss_func, [p for p in l.model.parameters() if p.requires_grad], self.guilt)
+        l.n_rebackward += (n - 1) * len(l.yb)
+    def after_epoch(self): self.learn.result.sparsity = float(self.guilt.sparsity)
+    def state_dict(self): return self.guilt.state_dict()
+    def load_state_dict(self, sd): self.guilt.load_state_dict(sd)
 
 # %% ../nbs/04_learner.ipynb #8d5fe7c7
 def planned_epochs(phases:list):

@@ -123,17 +123,18 @@ def step_cost(self:Accounting, key:tuple): # from `trainable`
 
 # %% ../nbs/04a_measure.ipynb #34d9552d
 class AccountingCB(Callback):
-    "Adds each epoch's measured work and time to an `Accounting`: a trained sample at the step it took, a scored one at a forward pass."
+    "Adds each epoch's measured work and time to an `Accounting`: a trained sample at the step it took, a scored one at a forward pass, an extra backward pass at a backward."
     order = 0
     def __init__(self, acct:Accounting): self.acct = acct
-    def before_epoch(self): self.trained, self.scored = {}, 0
+    def before_epoch(self): self.trained, self.scored, self.rebackward = {}, 0, 0
     def after_step(self):
         k = trainable(self.acct.model)
         self.trained[k] = self.trained.get(k, 0) + len(self.learn.yb)
-    def after_batch(self): self.scored += self.learn.n_scored
+    def after_batch(self): self.scored += self.learn.n_scored; self.rebackward += self.learn.n_rebackward
     def work(self):
         "Executed FLOPs of this epoch so far."
         mine = sum(n * self.acct.step_cost(k).total for k, n in self.trained.items()) + self.scored * self.acct.per_sample.forward
+        mine += self.rebackward * self.acct.per_sample.backward
         return self.learn.reduce(torch.tensor(mine, dtype=torch.float64)).item()  # the whole job's
     def after_epoch(self): self.acct.add_epoch(self.learn.result, self.work())
 

@@ -100,14 +100,16 @@ class FaultCB(Callback):
     def after_verdict(self): fault_point('epoch', **self.ctx, epoch=self.learn.epoch)
 
 # %% ../nbs/08_runner.ipynb #bc1d8f07
-def prepare_curriculum(model:nn.Module, train, preset:Preset, seed:int, acct:Accounting):
-    "Score the training set and calibrate γ (the work a curriculum system pays for); returns `(pools, gamma)`."
+def prepare_curriculum(model:nn.Module, train, preset:Preset, seed:int, acct:Accounting, calibrate:bool=True):
+    "Score the training set and, if `calibrate`, calibrate γ (the work a curriculum system pays for); returns `(pools, gamma)` (gamma None when not calibrated)."
     t = time.perf_counter()
     scores, n_probe = difficulty_scores(model, train, preset.scorer, seed=seed)
     pools = class_pools(scores, train.y.to(scores.device), train.n_classes)
-    batch = next(iter(DeviceLoader(train, preset.batch_size, shuffle=True, seed=seed, device=next(model.parameters()).device)))
-    gamma = calibrate_guilt_threshold(model, batch, percentile=preset.percentile)
-    acct.add_overhead(forward_samples=len(train), trained_samples=n_probe + len(batch[1]), seconds=time.perf_counter() - t)
+    gamma, n_calibration = None, 0
+    if calibrate:
+        batch = next(iter(DeviceLoader(train, preset.batch_size, shuffle=True, seed=seed, device=next(model.parameters()).device)))
+        gamma, n_calibration = calibrate_guilt_threshold(model, batch, percentile=preset.percentile), len(batch[1])
+    acct.add_overhead(forward_samples=len(train), trained_samples=n_probe + n_calibration, seconds=time.perf_counter() - t)
     return pools, gamma
 
 # %% ../nbs/08_runner.ipynb #a03b441d
@@ -184,7 +186,7 @@ def run_system(key:str, # a key of `SYSTEMS`
                      trial=bool(cfg.trial), log=lambda line: log(f"{system.label}, seed {seed}: {line}"))
     acct = Accounting(model, tuple(train.x.shape[1:]))
     if system.curriculum:
-        setup.pools, setup.gamma = from_main((state['pools'], state['gamma']) if state else prepare_curriculum(model, train, p, seed, acct))
+        setup.pools, setup.gamma = from_main((state['pools'], state['gamma']) if state else prepare_curriculum(model, train, p, seed, acct, system.calibrated))
     if state is not None:
         if is_pruned(state['model']): restore_pruning(model)
         model.load_state_dict(state['model'])

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['PRESETS', 'SYSTEM_PANELS', 'SYSTEMS', 'Preset', 'RunSetup', 'prunable', 'prune_and_rewind', 'is_pruned',
            'restore_pruning', 'PruneRewindCB', 'baseline_recipe', 'lottery_recipe', 'stages_phase', 'sel95_recipe',
-           'sel_adaptive_recipe', 'warmup_recipe', 'lean_recipe', 'selector', 'freezer', 'System', 'register',
-           'default_systems', 'reference_system', 'panel_systems']
+           'sel_adaptive_recipe', 'sel_class_recipe', 'warmup_recipe', 'lean_recipe', 'selector', 'freezer', 'System',
+           'register', 'default_systems', 'reference_system', 'panel_systems']
 
 # %% ../nbs/06_systems.ipynb #1143e2b6
 from dataclasses import dataclass, field
@@ -15,7 +15,7 @@ import torch
 from torch import nn
 import torch.nn.utils.prune as prune
 from .embarrassment import EmbarrassmentMeter
-from .sparse import GuiltMask, make_optimizer
+from .sparse import GuiltMask, ClassGuilt, make_optimizer
 from .learner import Callback, DensePhase, Phase
 from .curriculum import Curriculum, seed_stages, sel_phase, warmup_indices
 from .selective import SelectiveBackwardCB, GuiltFreezeCB
@@ -148,6 +148,10 @@ def sel_adaptive_recipe(s:RunSetup):
     "The staged curriculum with a guilt threshold that holds 95% sparsity."
     return [stages_phase(s, GuiltMask(target=0.95))]
 
+def sel_class_recipe(s:RunSetup):
+    "The staged curriculum with a guilt threshold per class, 95% sparsity on average, shared out by embarrassment."
+    return [stages_phase(s, ClassGuilt(s.n_classes, target=0.95))]
+
 # %% ../nbs/06_systems.ipynb #1e5fd7f8
 def warmup_recipe(s:RunSetup):
     "Dense epochs on the easiest samples of each class, then the staged curriculum."
@@ -188,7 +192,8 @@ class System:
     label:str # its name in tables and figures
     color:str # its colour in figures and on the results page
     recipe:Callable # `RunSetup` -> list of `Phase`s
-    curriculum:bool=False # needs the scored pools and the calibrated guilt threshold
+    curriculum:bool=False # needs the scored pools (and, if `calibrated`, the seed's calibrated guilt threshold)
+    calibrated:bool=True # a curriculum system that uses the seed's γ, calibrated on one batch of the fresh model
     seed_file:str=None # the seed's published history (in `sel_nb/seed_results/`), if any
     default:bool=True # one of the systems run when none are named
     reference:bool=False # the system the others are measured against (savings, costs to reach); one in the registry
@@ -209,7 +214,8 @@ register(System('baseline', 'Baseline', '#4c72b0', baseline_recipe, seed_file='h
 register(System('lottery', 'Lottery Ticket', '#dd8452', lottery_recipe, seed_file='hist_lottery.csv'))
 register(System('sel95', 'SEL-95%', '#c44e52', sel95_recipe, curriculum=True, seed_file='hist_sel95.csv', panels=('gap', 'embarrassment', 'sparsity')))
 register(System('warmup', 'Warmup+SEL', '#55a868', warmup_recipe, curriculum=True, seed_file='hist_warmup.csv', panels=('gap', 'perclass')))
-register(System('sel_adaptive', 'SEL, adaptive 95%', '#8172b3', sel_adaptive_recipe, curriculum=True, default=False))
+register(System('sel_adaptive', 'SEL, adaptive 95%', '#8172b3', sel_adaptive_recipe, curriculum=True, calibrated=False, default=False))
+register(System('sel_class', 'SEL, per-class γ', '#b5179e', sel_class_recipe, curriculum=True, calibrated=False, default=False))
 register(System('selective', 'Selective backprop', '#937860', lean_recipe('selective', selector()), default=False))
 register(System('selective_stale', 'Selective backprop, stale', '#da8bc3', lean_recipe('selective', selector(stale=True)), default=False))
 register(System('selective_class', 'Selective by class E', '#ccb974', lean_recipe('selective', selector('class')), default=False))
