@@ -31,7 +31,7 @@ def lookup_preset(name:str): # a key of `PRESETS`
 # %% ../nbs/07a_record.ipynb #e56c7542
 def with_settings(p:Preset, settings): # strings `name=value`, e.g. `keep=0.3`
     "The preset with some of its settings changed; a `BenchmarkError` names a setting that is unknown or a value that does not fit."
-    kinds = {f.name: f.type for f in fields(Preset) if f.type in (int, float, bool, str)}
+    kinds = {f.name: f.type for f in fields(p) if f.type in (int, float, bool, str)}
     changes = {}
     for s in settings:
         name, eq, value = s.partition('=')

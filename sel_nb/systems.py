@@ -205,9 +205,9 @@ class System:
 # %% ../nbs/06_systems.ipynb #2a08840f
 SYSTEMS = {}
 
-def register(system:System):
-    "Add `system` to `SYSTEMS` (replacing one with the same key); returns it."
-    SYSTEMS[system.key] = system
+def register(system:System, registry:dict=None):
+    "Add `system` to `registry` (default: `SYSTEMS`), replacing one with the same key; returns it."
+    (SYSTEMS if registry is None else registry)[system.key] = system
     return system
 
 register(System('baseline', 'Baseline', '#4c72b0', baseline_recipe, seed_file='hist_baseline.csv', reference=True))
