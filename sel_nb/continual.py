@@ -13,7 +13,7 @@ __all__ = ['SCENARIOS', 'CONTINUAL_PRESETS', 'CONTINUAL_SYSTEMS', 'class_tasks',
 
 # %% ../nbs/12_continual.ipynb #6f1bc9c3
 import json, math, os, shlex, sys
-from dataclasses import dataclass, field, asdict, fields, replace
+from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -31,7 +31,7 @@ from .progress import ProgressCB
 from .selective import GuiltFreezeCB
 from .systems import System, register
 from .runner import CheckpointCB, FaultCB, HistoryCB, restore
-from .record import BenchmarkError, RunFolder, with_settings, machine_info, provenance
+from .record import BenchmarkError, RunFolder, with_settings, machine_info, provenance, _check_device
 from .faults import RunLock, load_checkpoint, remove_stale_temps, savefig_atomic, write_text_atomic, write_csv_atomic
 from .benchmark import hyphenated_parser, parse_command, run_command
 
@@ -300,7 +300,7 @@ class ContinualConfig:
     seeds:tuple=None # default: the preset's
     data_dir:str=None # data folder (default: the dataset's own search)
     out:Path=None # results folder (default: runs/continual_<preset>)
-    device:str='cpu' # where to train
+    device:str=None # where to train (default: the fastest available)
     resume:bool=False # continue an interrupted run in `out`
     validation:int=None # evaluate on this many training images per class, held back from training
     progress:bool=True # progress bars
@@ -319,6 +319,7 @@ class ContinualConfig:
         if not self.seeds or min(self.seeds) < 0: raise BenchmarkError(f"seeds must be non-negative integers, at least one, got {self.seeds}")
         if self.data_dir is not None and not Path(self.data_dir).is_dir(): raise BenchmarkError(f"data folder {self.data_dir} does not exist")
         if self.validation is not None and self.validation < 1: raise BenchmarkError(f"--validation takes images per class, at least 1, got {self.validation}")
+        self.device = _check_device(self.device)
         self.out = Path(self.out) if self.out is not None else Path('runs')/f'continual_{self.preset.name}'
         self.command = self.command or f"run_continual(ContinualConfig({self.preset.name!r}))"
 
@@ -405,8 +406,8 @@ def plot_continual(finals:list, scenarios:tuple, n_tasks:int):
             ax.set_title(f"{scenario}-IL: task {j + 1}", fontsize=9); ax.set_xticks(range(1, n_tasks + 1)); ax.grid(alpha=0.3)
             ax.set_xlabel('after training on task')
         row[0].set_ylabel('accuracy %')
-    axs[0, -1].legend(fontsize=7, loc='lower left')
-    fig.tight_layout()
+    fig.legend(*axs[0, 0].get_legend_handles_labels(), loc='lower center', ncol=len(keys), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
 # %% ../nbs/12_continual.ipynb #d52aab80
@@ -467,7 +468,7 @@ def sel_continual(preset:str='quick', # smoke, quick or resnet
                   seeds:Param("seeds, e.g. 0 1 2 (default: the preset's)", int, nargs='+')=None,
                   data_dir:str=None, # data folder (default: the dataset's own search)
                   out:str=None, # results folder (default: runs/continual_<preset>)
-                  device:str='cpu', # where to train
+                  device:str=None, # cpu, cuda, cuda:1, mps (default: the fastest available)
                   resume:bool=False, # continue an interrupted run in --out
                   set:Param("change preset settings, e.g. ewc_lambda=100 epochs=1", str, nargs='+')=None,
                   validation:int=None, # evaluate on this many training images per class, held back from training (to choose settings)
