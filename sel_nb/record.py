@@ -39,7 +39,8 @@ def with_settings(p:Preset, settings): # strings `name=value`, e.g. `keep=0.3`
         kind = kinds[name]
         try: changes[name] = (value.lower() in ('1', 'true', 'yes')) if kind is bool else kind(value)
         except ValueError: raise BenchmarkError(f"--set {name}: {value!r} is not a {kind.__name__}") from None
-    return replace(p, **changes)
+    try: return replace(p, **changes)
+    except ValueError as e: raise BenchmarkError(f"--set: {e}") from None
 
 # %% ../nbs/07a_record.ipynb #b9c83b5d
 COMM_SPECS = {'allreduce': None, 'fp16': None,  # kind -> None, or its one option: name, type, check, what the check asks
