@@ -231,6 +231,7 @@ class System:
     default:bool=True # one of the systems run when none are named
     reference:bool=False # the system the others are measured against (savings, costs to reach); one in the registry
     panels:tuple=() # keys of `SYSTEM_PANELS`: the panels that show this system by itself
+    model:str=None # the network it needs (a value of `Preset.model`; None: any)
     def __post_init__(self):
         bad = [p for p in self.panels if p not in SYSTEM_PANELS]
         if bad: raise ValueError(f"system {self.key!r}: unknown panel {bad[0]!r}; choose from {', '.join(SYSTEM_PANELS)}")
@@ -255,7 +256,7 @@ register(System('selective_class', 'Selective by class E', '#ccb974', lean_recip
 register(System('random_subset', 'Random subset (control)', '#8c8c8c', lean_recipe('selective', selector('random')), default=False))
 register(System('guilt_freeze', 'Guilt freezing', '#64b5cd', lean_recipe('freeze', freezer), default=False))
 register(System('stale_freeze', 'Stale selective + freezing', '#2f4b7c', lean_recipe('selective', selector(stale=True), freezer), default=False))
-register(System('head_freeze', 'Head freezing (ViT)', '#e07b39', lean_recipe('freeze', head_freezer), default=False));
+register(System('head_freeze', 'Head freezing (ViT)', '#e07b39', lean_recipe('freeze', head_freezer), default=False, model='vit'));
 
 # %% ../nbs/06_systems.ipynb #9de59af5
 def default_systems():
