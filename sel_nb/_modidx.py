@@ -711,6 +711,7 @@ d = { 'settings': { 'branch': 'main',
                             'sel_nb.vit.build_vit': ('vit.html#build_vit', 'sel_nb/vit.py'),
                             'sel_nb.vit.fused_reference': ('vit.html#fused_reference', 'sel_nb/vit.py'),
                             'sel_nb.vit.head_gate_grads': ('vit.html#head_gate_grads', 'sel_nb/vit.py'),
+                            'sel_nb.vit.head_trace': ('vit.html#head_trace', 'sel_nb/vit.py'),
                             'sel_nb.vit.heads_to_freeze': ('vit.html#heads_to_freeze', 'sel_nb/vit.py'),
                             'sel_nb.vit.plot_head_guilt': ('vit.html#plot_head_guilt', 'sel_nb/vit.py'),
                             'sel_nb.vit.set_head_frozen': ('vit.html#set_head_frozen', 'sel_nb/vit.py')}}}
