@@ -6,7 +6,7 @@
 __all__ = ['METHODS', 'class_split', 'classifier_name', 'new_head', 'lora_targets', 'adapt_model', 'lora_parameters',
            'LoraGuiltCB', 'method_callbacks', 'train_dense', 'finetune', 'summarise', 'summary_text', 'run_finetune']
 
-# %% ../nbs/06a_finetune.ipynb #a142bf01
+# %% ../nbs/06a_finetune.ipynb #4d68d2f0
 import copy
 import torch
 from torch import nn
@@ -18,7 +18,7 @@ from .measure import Accounting, AccountingCB, eval_full
 from .sparse import GuiltMask, make_optimizer
 from .selective import SelectiveBackwardCB
 
-# %% ../nbs/06a_finetune.ipynb #fd26a8c2
+# %% ../nbs/06a_finetune.ipynb #7f683136
 def class_split(ds:ImageSet, # a dataset
                 classes): # the labels to keep, in their new order
     "The images of `classes` only, relabelled 0, 1, ...; the normalisation statistics are the whole set's (those the pretrained model saw)."
@@ -28,8 +28,8 @@ def class_split(ds:ImageSet, # a dataset
     keep = lut[ds.y] >= 0
     return ImageSet(ds.x[keep], lut[ds.y[keep]], tuple(ds.classes[c] for c in classes), ds.mean, ds.std, ds.name)
 
-# %% ../nbs/06a_finetune.ipynb #2fd6511e
-METHODS = ('full', 'head', 'lora', 'lora_guilt', 'lora_selective')
+# %% ../nbs/06a_finetune.ipynb #45b152b0
+METHODS = ('full', 'head', 'lora', 'lora_guilt', 'lora_selective', 'lora_stale')
 
 def classifier_name(model:nn.Module):
     "The name of the model's classifier, its last linear layer."
@@ -49,7 +49,7 @@ def lora_targets(model:nn.Module):
     if type(model).__name__ == 'ResNet18': return r'(conv1|layer\d\.\d\.conv[12])'
     raise ValueError(f"no LoRA targets known for a {type(model).__name__}; use a ResNet18 or a ViT")
 
-# %% ../nbs/06a_finetune.ipynb #ab7cb343
+# %% ../nbs/06a_finetune.ipynb #030c7dd4
 def adapt_model(model:nn.Module, # the pretrained model with its new classifier; changed in place
                 method:str, # one of `METHODS`
                 rank:int=4): # LoRA's rank
@@ -69,7 +69,7 @@ def lora_parameters(model:nn.Module):
     "The LoRA parameters of a PEFT model (the A and B matrices), nothing else."
     return [p for n, p in model.named_parameters() if 'lora_' in n]
 
-# %% ../nbs/06a_finetune.ipynb #43623d85
+# %% ../nbs/06a_finetune.ipynb #775e5f83
 class LoraGuiltCB(Callback):
     "SEL's guilt mask on the LoRA parameters' gradients only; the epoch's sparsity (of those) goes into `learn.result`."
     order = -10
@@ -78,11 +78,12 @@ class LoraGuiltCB(Callback):
     def after_backward(self): self.mask(self.params)
     def after_epoch(self): self.learn.result.sparsity = float(self.mask.sparsity)
 
-# %% ../nbs/06a_finetune.ipynb #d5e45211
+# %% ../nbs/06a_finetune.ipynb #07295a90
 def method_callbacks(method:str, seed:int=0):
     "The callbacks a method adds to plain training."
     if method == 'lora_guilt': return [LoraGuiltCB(GuiltMask(target=0.95))]
     if method == 'lora_selective': return [SelectiveBackwardCB(0.5, 'loss', seed=seed)]
+    if method == 'lora_stale': return [SelectiveBackwardCB(0.5, 'loss', stale=True, seed=seed)]
     return []
 
 def train_dense(model:nn.Module, train:ImageSet, epochs:int, lr:float=1e-3, bs:int=64, seed:int=0, cbs=()):
@@ -93,7 +94,7 @@ def train_dense(model:nn.Module, train:ImageSet, epochs:int, lr:float=1e-3, bs:i
     learn.fit([Phase('train', DensePhase(torch.arange(len(train)), epochs), tuple(cbs))])
     return acct
 
-# %% ../nbs/06a_finetune.ipynb #bef8b1cf
+# %% ../nbs/06a_finetune.ipynb #bcab38ca
 def finetune(pretrained:nn.Module, # trained on the source classes (not changed)
              method:str, # one of `METHODS`
              train:ImageSet, test:ImageSet, # the target task
@@ -105,7 +106,7 @@ def finetune(pretrained:nn.Module, # trained on the source classes (not changed)
     acc = eval_full(model, DeviceLoader(test, 1000, device=next(model.parameters()).device))
     return dict(method=method, seed=seed, test_acc=acc, trainable=count_params(model), executed_T=acct.executed / 1e12, time_s=acct.seconds)
 
-# %% ../nbs/06a_finetune.ipynb #7bb07f5a
+# %% ../nbs/06a_finetune.ipynb #57195a33
 def summarise(rows:list):
     "Mean ± std over seeds of each model and method's measurements, as a DataFrame."
     import pandas as pd
@@ -124,7 +125,7 @@ def summary_text(summary, note:str=''):
                      f"{s.executed_T_mean:9.4f} ± {s.executed_T_std:5.4f} {s.time_s_mean:6.1f} ± {s.time_s_std:4.1f} {s.seeds}")
     return '\n'.join(lines) + '\n'
 
-# %% ../nbs/06a_finetune.ipynb #49dfb239
+# %% ../nbs/06a_finetune.ipynb #a9d4e9b8
 def run_finetune(out, # folder for runs.csv, summary.csv, summary.txt and config.json
                  models=('resnet18', 'vit'), # `Preset.model` values
                  methods=METHODS, seeds=(0, 1, 2),
