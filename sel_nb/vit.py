@@ -7,14 +7,14 @@ __all__ = ['POOLS', 'AttentionHead', 'GatedAttention', 'fused_reference', 'Patch
            'build_vit', 'attention_layers', 'set_head_frozen', 'head_gate_grads', 'HeadFreezeCB', 'heads_to_freeze',
            'plot_head_guilt', 'head_trace']
 
-# %% ../nbs/05d_vit.ipynb #522eafe9
+# %% ../nbs/05d_vit.ipynb #4604f411
 import torch
 from torch import nn
 import torch.nn.functional as F
 from .data import N_CLASSES
 from .learner import Callback
 
-# %% ../nbs/05d_vit.ipynb #8cccb0c5
+# %% ../nbs/05d_vit.ipynb #23065002
 class AttentionHead(nn.Module):
     "One head's own projections: `qkv` (dimension → its query, key and value) and `out` (back to the dimension)."
     def __init__(self, dim:int, # the model's width
@@ -23,7 +23,7 @@ class AttentionHead(nn.Module):
         self.qkv = nn.Linear(dim, 3 * head_dim)
         self.out = nn.Linear(head_dim, dim, bias=False)
 
-# %% ../nbs/05d_vit.ipynb #c4187bc2
+# %% ../nbs/05d_vit.ipynb #301ae18c
 class GatedAttention(nn.Module):
     "Multi-head self-attention, heads as modules of their own, each head's output times its gate g_h (a buffer of ones); a backward pass leaves ∂L/∂g in `gate_grad`."
     def __init__(self, dim:int, # the model's width
@@ -51,7 +51,7 @@ class GatedAttention(nn.Module):
         if self.gated: outs = outs * self.gates()[:, None, None]
         return outs.sum(1) + self.bias
 
-# %% ../nbs/05d_vit.ipynb #8c3efc3c
+# %% ../nbs/05d_vit.ipynb #f9fb31ae
 def fused_reference(attn:GatedAttention):
     "PyTorch's `nn.MultiheadAttention` with the same weights as `attn` (the reference it is tested against)."
     dim, hs = len(attn.bias), attn.heads
@@ -63,7 +63,7 @@ def fused_reference(attn:GatedAttention):
         ref.out_proj.weight.copy_(torch.cat([h.out.weight for h in hs], 1)); ref.out_proj.bias.copy_(attn.bias)
     return ref.to(attn.bias.device)
 
-# %% ../nbs/05d_vit.ipynb #4cee7e16
+# %% ../nbs/05d_vit.ipynb #b7e83f56
 class PatchEmbed(nn.Module):
     "Image → tokens: a `patch`×`patch` convolution with stride `patch`, a class token in front (if `cls`), learned positions."
     def __init__(self, in_channels:int, dim:int,
@@ -84,7 +84,7 @@ class PatchEmbed(nn.Module):
         if self.cls is not None: t = torch.cat([self.cls.expand(len(t), -1, -1), t], 1)
         return t + self.pos
 
-# %% ../nbs/05d_vit.ipynb #347b98cf
+# %% ../nbs/05d_vit.ipynb #d3ff7110
 class MLP(nn.Module):
     "The block's feed-forward layer: `fc1`, GELU, `fc2`."
     def __init__(self, dim:int, hidden:int):
@@ -102,7 +102,7 @@ class Block(nn.Module):
         x = x + self.attn(self.norm1(x))
         return x + self.mlp(self.norm2(x))
 
-# %% ../nbs/05d_vit.ipynb #c25a0747
+# %% ../nbs/05d_vit.ipynb #f2c47935
 class PoolHead(nn.Module):
     "The last norm, the class token (`pool='cls'`) or the tokens' mean (`'mean'`), and a linear classifier `fc`."
     def __init__(self, dim:int, n_classes:int, pool:str='cls'):
@@ -112,7 +112,7 @@ class PoolHead(nn.Module):
         t = self.norm(t)
         return self.fc(t[:, 0] if self.pool == 'cls' else t.mean(1))
 
-# %% ../nbs/05d_vit.ipynb #0aca5c58
+# %% ../nbs/05d_vit.ipynb #4d465890
 POOLS = ('cls', 'mean')
 
 class ViT(nn.Sequential):
@@ -131,7 +131,7 @@ class ViT(nn.Sequential):
         super().__init__(PatchEmbed(c, dim, (h, w), patch, pool == 'cls'), *[Block(dim, heads, mlp_ratio) for _ in range(depth)],
                          PoolHead(dim, n_classes, pool))
 
-# %% ../nbs/05d_vit.ipynb #ab2a18db
+# %% ../nbs/05d_vit.ipynb #34968960
 def build_vit(n_classes:int=N_CLASSES, # classes of the head
               input_shape:tuple=(3, 32, 32), # one image's C×H×W
               dim:int=64, depth:int=4, heads:int=4, patch:int=4, mlp_ratio:int=2, pool:str='cls',
@@ -142,7 +142,7 @@ def build_vit(n_classes:int=N_CLASSES, # classes of the head
     model = ViT(n_classes, tuple(input_shape), dim, depth, heads, patch, mlp_ratio, pool)
     return model.to(device or default_device(), memory_format=torch.channels_last)
 
-# %% ../nbs/05d_vit.ipynb #f4a81b08
+# %% ../nbs/05d_vit.ipynb #67605f8b
 def attention_layers(model:nn.Module):
     "The model's `GatedAttention` layers, first to last (none for a ResNet)."
     return [m for m in model.modules() if isinstance(m, GatedAttention)]
@@ -155,7 +155,7 @@ def head_gate_grads(model:nn.Module):
     "The last backward's ∂L/∂g of every head, layers × heads (on the device)."
     return torch.stack([a.gate_grad for a in attention_layers(model)])
 
-# %% ../nbs/05d_vit.ipynb #4f6e0b16
+# %% ../nbs/05d_vit.ipynb #8eb5a8e5
 class HeadFreezeCB(Callback):
     "Freezes attention heads whose guilt |∂L/∂g_h|, smoothed over steps, stays below `threshold` of its value at the first check."
     order = -5
@@ -178,7 +178,7 @@ class HeadFreezeCB(Callback):
         self.steps += 1
         if self.steps % self.every == 0: self.check()
 
-# %% ../nbs/05d_vit.ipynb #0286c191
+# %% ../nbs/05d_vit.ipynb #1b5cddab
 def heads_to_freeze(rel:list, # layers × heads: guilt over its start
                     below:list, # layers × heads: checks in a row below the threshold
                     frozen:set, # (layer, head) already frozen
@@ -191,7 +191,7 @@ def heads_to_freeze(rel:list, # layers × heads: guilt over its start
         out += [(l, h) for h in ready[:max(0, len(active) - min_active)]]
     return out
 
-# %% ../nbs/05d_vit.ipynb #9798be88
+# %% ../nbs/05d_vit.ipynb #de2a75fa
 from fastcore.basics import patch
 
 @patch
@@ -214,7 +214,7 @@ def load_state_dict(self:HeadFreezeCB, sd):
     for k, v in sd.items(): setattr(self, k, v)
     self.frozen = [tuple(f) for f in self.frozen]
 
-# %% ../nbs/05d_vit.ipynb #ee0152a8
+# %% ../nbs/05d_vit.ipynb #533a5dc9
 def plot_head_guilt(trace:list, # `HeadFreezeCB.trace`
                     panels:int=4, # moments shown, first to last check
                     title:str='Per-head guilt |∂L/∂g_h| over its start'):
@@ -236,7 +236,7 @@ def plot_head_guilt(trace:list, # `HeadFreezeCB.trace`
         fig.suptitle(title)
     return fig
 
-# %% ../nbs/05d_vit.ipynb #3647ee7c
+# %% ../nbs/05d_vit.ipynb #573f9248
 def head_trace(state:dict): # a run's checkpoint, as `torch.load` gives it
     "The `HeadFreezeCB` trace in a run's checkpoint, or None when it has none."
     for phase in state.get('phases', []):
