@@ -15,7 +15,7 @@ from fastcore.script import Param, anno_parser
 from .data import load_dataset, DatasetNotFoundError, DatasetDamagedError
 from .model import imagenet_resnet18_state
 from .loader import validation_split
-from .systems import SYSTEMS, Preset
+from .systems import SYSTEMS, Preset, model_label
 from .record import BenchmarkError, RunConfig, RunFolder, lookup_preset, with_settings, write_config
 from .runner import run_system
 from .report import load_histories, summarize, format_summary, write_summary
@@ -103,7 +103,7 @@ def run_benchmark(cfg:RunConfig, # the run: preset, systems, seeds, folder, devi
         if main: write_config(folder, cfg, data=dict(dataset=p.dataset, n_train=len(data[0]), n_test=len(data[1])), pretrained=state is not None,
                               pretrained_note=note, evaluated_on=f'a validation split: {cfg.validation} training images per class, held back'
                               if cfg.validation else 'the test set')
-        log(f"sel_bench: preset {p.name} ({p.dataset}, ResNet-18 width {p.width}), systems {', '.join(cfg.experiments)}, seeds "
+        log(f"sel_bench: preset {p.name} ({p.dataset}, {model_label(p)}), systems {', '.join(cfg.experiments)}, seeds "
             f"{' '.join(map(str, cfg.seeds))}, on {cfg.device}{f' × {world_size()} processes, {cfg.comm}' if world_size() > 1 else ''}; results in {cfg.out}")
         finals = [run_system(e, cfg, s, data, folder, state, log) for s in cfg.seeds for e in cfg.experiments]
         return write_report(folder, cfg, finals, data[1], log) if main else None

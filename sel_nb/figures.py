@@ -12,7 +12,7 @@ import importlib.resources
 from dataclasses import dataclass
 import numpy as np
 import pandas as pd
-from .systems import SYSTEMS, Preset, reference_system, panel_systems
+from .systems import SYSTEMS, Preset, reference_system, panel_systems, model_label
 
 # %% ../nbs/09c_figures.ipynb #d2f8fd7a
 def seed_history(key:str):
@@ -200,7 +200,7 @@ def plot_benchmark(hist:dict, summary:pd.DataFrame, preset:Preset):
         gs = fig.add_gridspec(5, 3, hspace=0.42, wspace=0.25, top=0.95, bottom=0.04, left=0.05, right=0.96)
         axs = [fig.add_subplot(gs[i // 3, i % 3]) for i in range(13)] + [fig.add_subplot(gs[4, 1:])]
         for ax, panel in zip(axs, PANELS): panel(ax, d)
-        fig.suptitle(f"SEL benchmark: preset {preset.name}, {preset.dataset}, ResNet-18 width {preset.width}, "
+        fig.suptitle(f"SEL benchmark: preset {preset.name}, {preset.dataset}, {model_label(preset)}, "
                      f"{d.n_seeds} seed{'s' if d.n_seeds > 1 else ''} (lines: mean; bands: min–max over seeds)", fontsize=15, y=0.985)
     fig.axes_main = axs
     return fig
@@ -233,7 +233,7 @@ def plot_pareto(points:dict, # (system, seed) -> accuracy points
         fig, axs = plt.subplots(1, 2, figsize=(15, 5.8))
         for ax, col in zip(axs, ('flops_measured_T', 'time_s')): pareto_panel(ax, points, summary, col)
         n = len({s for _, s in points})
-        fig.suptitle(f"Accuracy against cost: preset {preset.name}, {preset.dataset}, ResNet-18 width {preset.width}, "
+        fig.suptitle(f"Accuracy against cost: preset {preset.name}, {preset.dataset}, {model_label(preset)}, "
                      f"{n} seed{'s' if n > 1 else ''} (lines: each seed; markers: final, mean ± std)", fontsize=12)
         fig.tight_layout()
     return fig

@@ -39,7 +39,8 @@ def with_settings(p:Preset, settings): # strings `name=value`, e.g. `keep=0.3`
         kind = kinds[name]
         try: changes[name] = (value.lower() in ('1', 'true', 'yes')) if kind is bool else kind(value)
         except ValueError: raise BenchmarkError(f"--set {name}: {value!r} is not a {kind.__name__}") from None
-    return replace(p, **changes)
+    try: return replace(p, **changes)
+    except ValueError as e: raise BenchmarkError(f"--set: {e}") from None
 
 # %% ../nbs/07a_record.ipynb #b9c83b5d
 COMM_SPECS = {'allreduce': None, 'fp16': None,  # kind -> None, or its one option: name, type, check, what the check asks
@@ -66,6 +67,11 @@ def _check_systems(experiments):
     bad = [e for e in systems if e not in SYSTEMS]
     if bad: raise BenchmarkError(f"unknown experiment {bad[0]!r}; choose from {', '.join(SYSTEMS)}")
     return systems
+
+def _check_models(systems, p:Preset):
+    "Refuse a system that needs another network than the preset's."
+    bad = [e for e in systems if SYSTEMS[e].model not in (None, p.model)]
+    if bad: raise BenchmarkError(f"system {bad[0]!r} needs model={SYSTEMS[bad[0]].model}, the preset has model={p.model} (add --set model={SYSTEMS[bad[0]].model})")
 
 def _check_seeds(seeds):
     "The seeds, non-negative integers, at least one."
@@ -116,6 +122,7 @@ class RunConfig:
         p = self.preset
         _check_counts(self.validation, self.trial, self.nproc, self.comm, p.held_per_class)
         self.experiments = _check_systems(self.experiments)
+        _check_models(self.experiments, p)
         self.seeds = _check_seeds(p.seeds if self.seeds is None else self.seeds)
         if self.data_dir is not None and not Path(self.data_dir).is_dir(): raise BenchmarkError(f"data folder {self.data_dir} does not exist")
         self.device = _check_device(self.device)

@@ -11,7 +11,7 @@ import json, math
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .systems import SYSTEMS, Preset, reference_system
+from .systems import SYSTEMS, Preset, reference_system, model_label
 from .record import RunFolder
 from .faults import write_text_atomic
 
@@ -94,7 +94,7 @@ def reach_cell(s, col:str):
 def format_summary(summary:pd.DataFrame, preset:Preset, seeds):
     "The summary as a printed table."
     n = len(seeds)
-    head = (f"BENCHMARK RESULTS, preset {preset.name} ({preset.dataset}, ResNet-18 width {preset.width}), "
+    head = (f"BENCHMARK RESULTS, preset {preset.name} ({preset.dataset}, {model_label(preset)}), "
             f"{n} seed{'s' if n > 1 else ''}{' (mean ± std)' if n > 1 else ' (a single seed is not a result)'}\n"
             f"held-out = first {preset.held_per_class} test images per class; time = training wall-clock, evaluation excluded\n")
     heads = ['System', 'Full test %', 'Held-out %', "Seed's FLOPs T", 'Executed T', 'Time s', 'Sparsity',

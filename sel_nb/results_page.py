@@ -10,7 +10,9 @@ __all__ = ['UNKNOWN_COLOR', 'REF_COLUMNS', 'read_history', 'system_records', 'se
 import html, importlib.resources, json, math, re
 from pathlib import Path
 import pandas as pd
+from types import SimpleNamespace
 from .record import RunFolder, FinalSummary
+from .systems import model_label
 
 # %% ../nbs/10_results_page.ipynb #514c8244
 def _clean(v, digits:int=6):
@@ -72,7 +74,7 @@ def seed_reference(keys, # the systems in the folder
 def _about(config:dict, seeds:list):
     "The page's title and its one-line description of the run."
     p, m, d = config.get('preset', {}), config.get('machine', {}), config.get('data', {})
-    title = f"SEL benchmark: preset {p.get('name', '?')}, {p.get('dataset', '?')}, ResNet-18 width {p.get('width', '?')}"
+    title = f"SEL benchmark: preset {p.get('name', '?')}, {p.get('dataset', '?')}, {model_label(SimpleNamespace(**{'model': 'resnet18', 'width': '?', **p}))}"
     bits = [f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''} ({', '.join(map(str, seeds))})",
             d.get('n_train') and f"{d['n_train']:,} training and {d.get('n_test', 0):,} test images",
             p.get('held_per_class') and f"held-out set: the first {p['held_per_class']} test images per class",

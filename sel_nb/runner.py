@@ -22,7 +22,7 @@ from .learner import Callback, Learner, MetricsCB, NonFiniteLossError
 from .progress import ProgressCB, TrialCB
 from .measure import Accounting, AccountingCB, EvalCB, RecorderCB, PointsCB, make_evaluator, held_out_accuracy
 from .curriculum import class_pools, difficulty_scores
-from .systems import SYSTEMS, Preset, RunSetup, is_pruned, restore_pruning
+from .systems import SYSTEMS, Preset, RunSetup, is_pruned, restore_pruning, preset_model
 from .faults import write_csv_atomic, save_torch_atomic, load_checkpoint, fault_point
 from .record import RunConfig, RunFolder, RunFiles, FinalSummary, parse_comm
 from .distributed import DDPCB, world_size, is_main, from_main
@@ -180,7 +180,7 @@ def run_system(key:str, # a key of `SYSTEMS`
     state, final = previous_run(key, seed, paths, cfg.resume, device, log) if main else (None, None)
     state, final = from_main((state, final))  # every rank continues from what rank 0 read
     if final is not None: return final
-    torch.manual_seed(seed); model = build_model(train.n_classes, train.channels, p.width, device=device)
+    torch.manual_seed(seed); model = preset_model(p, train.n_classes, tuple(train.x.shape[1:]), device)
     if pretrained_state is not None: load_matching(model, pretrained_state)
     setup = RunSetup(p, seed, len(train), train.n_classes, device, init_state=copy.deepcopy(model.state_dict()),
                      trial=bool(cfg.trial), log=lambda line: log(f"{system.label}, seed {seed}: {line}"))
@@ -223,7 +223,7 @@ def loop_speed(preset:Preset, data:tuple, n_batches:int=100, repeats:int=3, devi
     train, _ = data
     batches = [b for _, b in zip(range(n_batches), DeviceLoader(train, preset.batch_size, shuffle=True, device=device))]
     torch.manual_seed(0)
-    model = build_model(train.n_classes, train.channels, preset.width, device=device)
+    model = preset_model(preset, train.n_classes, tuple(train.x.shape[1:]), device)
     acct = Accounting(model, tuple(train.x.shape[1:]))
     n, times = sum(len(y) for _, y in batches), dict(bare=[], learner=[])
     for _ in range(repeats):

@@ -1,0 +1,29 @@
+"""The ViT through the `sel_bench` command: `--set model=vit` runs the Baseline and per-head freezing end to end (the
+report names the network), and a system that needs the ViT, or a network that does not exist, is refused in one line."""
+import pandas as pd
+from conftest import BIN, run
+
+SEL_BENCH = str(BIN/'sel_bench')
+
+def bench(*args, **kw): return run([SEL_BENCH, *map(str, args), '--no-progress'], **kw)
+
+def test_vit_smoke_runs_baseline_and_head_freezing(tmp_path):
+    out = tmp_path/'vit'
+    r = bench('--preset', 'smoke', '--set', 'model=vit', '--experiments', 'baseline', 'head_freeze', '--seeds', '0', '--out', out)
+    assert 'ViT 64×4 blocks, 4 heads, patch 4' in r.stdout
+    assert 'ViT 64×4 blocks' in (out/'summary.txt').read_text() and 'ViT 64×4 blocks' in (out/'index.html').read_text()
+    summary = pd.read_csv(out/'summary.csv', index_col=0)
+    assert list(summary.index) == ['baseline', 'head_freeze']
+    executed = summary['flops_measured_T_mean']
+    assert executed['head_freeze'] <= executed['baseline']  # frozen heads' weight gradients are not computed
+    assert len(pd.read_csv(out/'seed0'/'hist_head_freeze.csv')) == 2
+
+def test_head_freezing_needs_the_vit(tmp_path):
+    r = bench('--preset', 'smoke', '--experiments', 'head_freeze', '--out', tmp_path/'x', check=False)
+    assert r.returncode == 2 and r.stderr.strip().count('\n') == 0
+    assert "needs model=vit, the preset has model=resnet18 (add --set model=vit)" in r.stderr
+    assert not (tmp_path/'x').exists()
+
+def test_unknown_model_is_refused(tmp_path):
+    r = bench('--preset', 'smoke', '--set', 'model=vgg', '--out', tmp_path/'x', check=False)
+    assert r.returncode == 2 and r.stderr.strip() == "sel_bench: error: --set: model must be one of resnet18, vit, got 'vgg'"
