@@ -123,6 +123,8 @@ class RunConfig:
         _check_counts(self.validation, self.trial, self.nproc, self.comm, p.held_per_class)
         self.experiments = _check_systems(self.experiments)
         _check_models(self.experiments, p)
+        solo = [e for e in self.experiments if not SYSTEMS[e].distributed]
+        if self.nproc > 1 and solo: raise BenchmarkError(f"system {solo[0]!r} runs in one process only; leave it out of --nproc {self.nproc} runs")
         self.seeds = _check_seeds(p.seeds if self.seeds is None else self.seeds)
         if self.data_dir is not None and not Path(self.data_dir).is_dir(): raise BenchmarkError(f"data folder {self.data_dir} does not exist")
         self.device = _check_device(self.device)

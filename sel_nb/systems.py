@@ -232,6 +232,7 @@ class System:
     reference:bool=False # the system the others are measured against (savings, costs to reach); one in the registry
     panels:tuple=() # keys of `SYSTEM_PANELS`: the panels that show this system by itself
     model:str=None # the network it needs (a value of `Preset.model`; None: any)
+    distributed:bool=True # runs under DistributedDataParallel (`--nproc 2` and more)
     def __post_init__(self):
         bad = [p for p in self.panels if p not in SYSTEM_PANELS]
         if bad: raise ValueError(f"system {self.key!r}: unknown panel {bad[0]!r}; choose from {', '.join(SYSTEM_PANELS)}")
@@ -249,7 +250,7 @@ register(System('lottery', 'Lottery Ticket', '#dd8452', lottery_recipe, seed_fil
 register(System('sel95', 'SEL-95%', '#c44e52', sel95_recipe, curriculum=True, seed_file='hist_sel95.csv', panels=('gap', 'embarrassment', 'sparsity')))
 register(System('warmup', 'Warmup+SEL', '#55a868', warmup_recipe, curriculum=True, seed_file='hist_warmup.csv', panels=('gap', 'perclass')))
 register(System('sel_adaptive', 'SEL, adaptive 95%', '#8172b3', sel_adaptive_recipe, curriculum=True, calibrated=False, default=False))
-register(System('sel_class', 'SEL, per-class γ', '#b5179e', sel_class_recipe, curriculum=True, calibrated=False, default=False))
+register(System('sel_class', 'SEL, per-class γ', '#b5179e', sel_class_recipe, curriculum=True, calibrated=False, default=False, distributed=False))
 register(System('selective', 'Selective backprop', '#937860', lean_recipe('selective', selector()), default=False))
 register(System('selective_stale', 'Selective backprop, stale', '#da8bc3', lean_recipe('selective', selector(stale=True)), default=False))
 register(System('selective_class', 'Selective by class E', '#ccb974', lean_recipe('selective', selector('class')), default=False))

@@ -100,8 +100,9 @@ def _every_system_agrees(rank, out, keys):
         assert final.status == 'done' and final.comm['world'] == WORLD
 
 def test_both_ranks_hold_identical_weights_after_every_step_for_every_system(tmp_path):
-    on_two_ranks(_every_system_agrees, tmp_path, tuple(SYSTEMS))
-    assert sorted(p.name for p in (tmp_path/'seed0').glob('final_*.json')) == sorted(f'final_{k}.json' for k in SYSTEMS)
+    keys = tuple(k for k, s in SYSTEMS.items() if s.distributed and s.model in (None, PRESETS['smoke'].model))  # one process only: the per-class guilt threshold; head freezing needs the ViT
+    on_two_ranks(_every_system_agrees, tmp_path, keys)
+    assert sorted(p.name for p in (tmp_path/'seed0').glob('final_*.json')) == sorted(f'final_{k}.json' for k in keys)
 
 def _learner_agrees(rank):
     train, _ = load_dataset('synthetic', n_train=200, n_test=20, channels=1, size=16)  # the same global batches on both ranks
