@@ -47,19 +47,21 @@ class EpochPlan:
     stage:int # 0 for dense phases, 1... for curriculum stages
     indices:torch.Tensor # training samples
     decay:float=1.0 # guilt decay for this epoch
+    bs:int=None # its batch size (None: the learner's)
 
 # %% ../nbs/04_learner.ipynb #7e36d778
 class DensePhase:
     "Dense epochs over a fixed set of samples."
     def __init__(self, indices:torch.Tensor, # the samples each epoch trains on
-                 epochs:int): # number of epochs
+                 epochs:int, # number of epochs
+                 bs:int=None): # its batch size (None: the learner's)
         if epochs < 0: raise ValueError(f"a dense phase needs epochs >= 0, got {epochs}")
-        self.indices, self.epochs, self.epoch = indices, epochs, 0
+        self.indices, self.epochs, self.bs, self.epoch = indices, epochs, bs, 0
     @property
     def done(self): return self.epoch >= self.epochs
     @property
     def planned(self): return self.epochs
-    def plan(self): return EpochPlan(0, self.indices)
+    def plan(self): return EpochPlan(0, self.indices, bs=self.bs)
     def end_epoch(self, held_out_acc=None): self.epoch += 1
     def state_dict(self): return dict(epoch=self.epoch)
     def load_state_dict(self, sd): self.epoch = sd['epoch']
@@ -147,7 +149,7 @@ def one_epoch(self:Learner, dl):
 @patch
 def loader(self:Learner, plan:EpochPlan):
     "The `DeviceLoader` of one epoch of `plan`."
-    dl = DeviceLoader(self.train, self.bs, shuffle=True, pad=self.pad, flip=self.flip, seed=self.seed, idx=plan.indices, device=self.device)
+    dl = DeviceLoader(self.train, plan.bs or self.bs, shuffle=True, pad=self.pad, flip=self.flip, seed=self.seed, idx=plan.indices, device=self.device)
     dl.epoch = self.epoch  # the epoch number seeds this epoch's shuffle and augmentation
     return dl
 

@@ -89,6 +89,13 @@ def _check_device(device):
     return str(d)
 
 # %% ../nbs/07a_record.ipynb #74eb6f06
+def _check_budget(budget, systems, nproc):
+    "A budget: a positive share of the Baseline's run, for systems that can run to one, in one process."
+    if not budget > 0: raise BenchmarkError(f"a budget is a positive share of the Baseline's full run, got {budget}")
+    fixed = [e for e in systems if not SYSTEMS[e].budgeted]
+    if fixed: raise BenchmarkError(f"system {fixed[0]!r} runs its own recipe and cannot run to a budget; run it without one")
+    if nproc > 1: raise BenchmarkError(f"budgeted runs are one process; leave out --nproc {nproc}")
+
 def _check_counts(validation, trial, nproc, comm, held_per_class):
     "The numbers of a run: a validation split no smaller than the held-out set, a trial of a batch or more, processes for a hook."
     if validation is not None and validation < held_per_class:
@@ -117,6 +124,7 @@ class RunConfig:
     validation:int=None # evaluate on this many training images per class, held back from training
     nproc:int=1 # processes, one DDP rank each (`sel_bench --nproc` starts them with torchrun)
     comm:str='allreduce' # the gradient hook between the processes (see `parse_comm`)
+    budget:float=None # a budgeted run: this share of the Baseline's full run, in executed FLOPs (None: each system's own recipe)
     def __post_init__(self):
         if isinstance(self.preset, str): self.preset = lookup_preset(self.preset)
         p = self.preset
@@ -125,6 +133,7 @@ class RunConfig:
         _check_models(self.experiments, p)
         solo = [e for e in self.experiments if not SYSTEMS[e].distributed]
         if self.nproc > 1 and solo: raise BenchmarkError(f"system {solo[0]!r} runs in one process only; leave it out of --nproc {self.nproc} runs")
+        if self.budget is not None: _check_budget(self.budget, self.experiments, self.nproc)
         self.seeds = _check_seeds(p.seeds if self.seeds is None else self.seeds)
         if self.data_dir is not None and not Path(self.data_dir).is_dir(): raise BenchmarkError(f"data folder {self.data_dir} does not exist")
         self.device = _check_device(self.device)
@@ -209,6 +218,8 @@ class FinalSummary:
     verdicts:list=field(default_factory=list) # each curriculum stage's verdict: held-out accuracy, threshold, PASS or FAIL
     snapshot:dict=None # predictions on the thermal snapshot's images (the runner's `snapshot`), when done
     comm:dict=None # a distributed run's gradient hook: what it sent (`DDPCB.summary`)
+    budget:float=None # a budgeted run's share of the Baseline's full run
+    uncharged_T:float=0.0 # executed TFLOPs spent for the run before it, not charged to its budget (RHO-LOSS's irreducible-loss model)
     def save(self, path:Path): write_text_atomic(path, json.dumps(asdict(self), indent=1))
     @classmethod
     def load(cls, path:Path):

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['final_without_checkpoint', 'snapshot', 'write_history', 'HistoryCB', 'phases_state', 'load_phases_state',
-           'CheckpointCB', 'FaultCB', 'prepare_curriculum', 'restore', 'finished', 'points_every', 'start_history',
-           'previous_run', 'run_callbacks', 'run_system', 'bare_epoch', 'loop_speed']
+           'CheckpointCB', 'FaultCB', 'prepare_curriculum', 'restore', 'finished', 'full_run_flops', 'points_every',
+           'start_history', 'previous_run', 'run_callbacks', 'run_system', 'bare_epoch', 'loop_speed']
 
 # %% ../nbs/08_runner.ipynb #9f9bac85
 import copy, os, time
@@ -26,6 +26,7 @@ from .systems import SYSTEMS, Preset, RunSetup, is_pruned, restore_pruning, pres
 from .faults import write_csv_atomic, save_torch_atomic, load_checkpoint, fault_point
 from .record import RunConfig, RunFolder, RunFiles, FinalSummary, parse_comm
 from .distributed import DDPCB, world_size, is_main, from_main
+from .budget import BudgetCB, regime_train
 
 # %% ../nbs/08_runner.ipynb #c9a7ac7c
 def final_without_checkpoint(paths:RunFiles):
@@ -137,6 +138,10 @@ def finished(key:str, seed:int, paths:RunFiles, state:dict, resume:bool, log):
         return final
 
 # %% ../nbs/08_runner.ipynb #d28943bf
+def full_run_flops(preset:Preset, n_train:int, acct:Accounting):
+    "Executed FLOPs of the Baseline's full run over `n_train` samples: the unit of a budget."
+    return preset.baseline_epochs * n_train * acct.per_sample.total
+
 def points_every(preset:Preset, n_train:int):
     "Training batches between accuracy points: a quarter of a Baseline epoch's."
     return max(1, -(-n_train // preset.batch_size) // 4)
@@ -175,7 +180,8 @@ def run_system(key:str, # a key of `SYSTEMS`
                log=print, # where messages go
                cbs=()): # more callbacks for this run
     "Train one system for one seed; its history grows as epochs end, a checkpoint follows each. Returns its `FinalSummary`. Under torchrun every rank calls it; rank 0 reads and writes."
-    system, paths, (train, test), p = SYSTEMS[key], (folder or RunFolder(cfg.out)).files(key, seed), data, cfg.preset
+    system, paths, p = SYSTEMS[key], (folder or RunFolder(cfg.out)).files(key, seed), cfg.preset
+    train, test = data = regime_train(data[0], p, seed), data[1]  # the preset's regime, drawn for this seed
     device, main, log = torch.device(cfg.device), is_main(), log if is_main() else (lambda *a: None)
     state, final = previous_run(key, seed, paths, cfg.resume, device, log) if main else (None, None)
     state, final = from_main((state, final))  # every rank continues from what rank 0 read
@@ -183,19 +189,21 @@ def run_system(key:str, # a key of `SYSTEMS`
     torch.manual_seed(seed); model = preset_model(p, train.n_classes, tuple(train.x.shape[1:]), device)
     if pretrained_state is not None: load_matching(model, pretrained_state)
     setup = RunSetup(p, seed, len(train), train.n_classes, device, init_state=copy.deepcopy(model.state_dict()),
-                     trial=bool(cfg.trial), log=lambda line: log(f"{system.label}, seed {seed}: {line}"))
+                     trial=bool(cfg.trial), log=lambda line: log(f"{system.label}, seed {seed}: {line}"), budget=cfg.budget, labels=train.y)
     acct = Accounting(model, tuple(train.x.shape[1:]))
     if system.curriculum:
         setup.pools, setup.gamma = from_main((state['pools'], state['gamma']) if state else prepare_curriculum(model, train, p, seed, acct, system.calibrated))
+    if system.prepare: setup.extra = from_main(state['extra'] if state else system.prepare(setup, train))
     if state is not None:
         if is_pruned(state['model']): restore_pruning(model)
         model.load_state_dict(state['model'])
     ddp = [DDPCB(*parse_comm(cfg.comm))] if world_size() > 1 else []  # this process is one rank of several
-    ckpt = CheckpointCB(paths.ckpt, acct, dict(pools=setup.pools, gamma=setup.gamma), stateful=ddp)
-    learn = Learner(model, cbs=run_callbacks(key, seed, cfg, paths, data, acct, ckpt, ddp, cbs), train=train, lr=p.lr, bs=p.batch_size,
+    budget = [BudgetCB(cfg.budget * full_run_flops(p, len(train), acct), p.lr, p.schedule, p.warmup)] if cfg.budget else []
+    ckpt = CheckpointCB(paths.ckpt, acct, dict(pools=setup.pools, gamma=setup.gamma, extra=setup.extra), stateful=ddp + budget)
+    learn = Learner(model, cbs=run_callbacks(key, seed, cfg, paths, data, acct, ckpt, ddp, [*budget, *cbs]), train=train, lr=p.lr, bs=p.batch_size,
                     pad=p.pad, flip=p.flip, seed=seed)
     learn.phases = phases = system.recipe(setup)
-    if state is not None: restore(learn, state, acct, ddp)
+    if state is not None: restore(learn, state, acct, ddp + budget)
     start_history(paths, learn, resumed=state is not None)
     status, message = 'done', ''
     try: learn.fit(phases, start=state['phase'] if state else 0)
@@ -204,7 +212,8 @@ def run_system(key:str, # a key of `SYSTEMS`
         log(f"{system.label}, seed {seed}: {message}")
     final = FinalSummary(key, system.label, seed, status, message, len(learn.rows), setup.gamma,
                          [v for ph in phases for v in getattr(ph.schedule, 'verdicts', [])],
-                         snapshot(model, test) if status == 'done' else None, ddp[0].summary() if ddp else None)
+                         snapshot(model, test) if status == 'done' else None, ddp[0].summary() if ddp else None, cfg.budget,
+                         (setup.extra or {}).get('uncharged_flops', 0.0) / 1e12)
     if main: final.save(paths.final)
     ckpt.save(status)
     return final

@@ -6,10 +6,11 @@
 __all__ = ['MODELS', 'PRESETS', 'SYSTEM_PANELS', 'SYSTEMS', 'Preset', 'preset_model', 'model_label', 'RunSetup', 'prunable',
            'prune_and_rewind', 'is_pruned', 'restore_pruning', 'PruneRewindCB', 'baseline_recipe', 'lottery_recipe',
            'stages_phase', 'sel95_recipe', 'sel_adaptive_recipe', 'sel_class_recipe', 'warmup_recipe', 'lean_recipe',
-           'selector', 'freezer', 'head_freezer', 'System', 'register', 'default_systems', 'reference_system',
-           'panel_systems']
+           'selector', 'freezer', 'head_freezer', 'rs2_recipe', 'balanced_recipe', 'logit_adjusted_recipe',
+           'rho_prepare', 'rho_recipe', 'System', 'register', 'default_systems', 'reference_system', 'panel_systems']
 
 # %% ../nbs/06_systems.ipynb #1143e2b6
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 import torch
@@ -22,6 +23,7 @@ from .curriculum import Curriculum, seed_stages, sel_phase, warmup_indices
 from .selective import SelectiveBackwardCB, GuiltFreezeCB
 from .model import build_model
 from .vit import build_vit, HeadFreezeCB
+from .budget import SCHEDULES, RS2Phase, BalancedPhase, LossFuncCB, ReducibleLossCB, logit_adjusted_loss, holdout_split, irreducible_losses
 
 # %% ../nbs/06_systems.ipynb #dc60f45a
 MODELS = ('resnet18', 'vit')  # the networks a preset can name
@@ -56,10 +58,24 @@ class Preset:
     vit_heads:int=4 # ViT: attention heads per block
     patch:int=4 # ViT: side of a square patch (must divide the image's sides)
     head_threshold:float=0.5 # head freezing: a head freezes once its guilt stays below this share of its start
+    train_per_class:int=0 # regime: images of each class drawn from the training set (0: all of them)
+    imbalance:float=1.0 # regime: long-tailed classes, the first class's count over the last one's (1: as loaded)
+    label_noise:float=0.0 # regime: share of the training labels changed to another class
+    schedule:str='linear' # budgeted runs: the learning rate's decay after the warm-up, one of `SCHEDULES`
+    warmup:float=0.05 # budgeted runs: share of the budget spent warming up
+    rs2_ratio:float=0.25 # RS2: share of the training set per round
+    rho_ratio:float=0.1 # RHO-LOSS: samples trained on over samples scored, n_b/n_B
+    rho_holdout:float=0.1 # RHO-LOSS: share of each class held back to train the irreducible-loss model
+    logit_tau:float=1.0 # logit-adjusted loss: the weight τ of the log class shares
     seeds:tuple=(0,) # default seeds
     data:dict=field(default_factory=dict) # extra arguments to `load_dataset`
     def __post_init__(self):
         if self.model not in MODELS: raise ValueError(f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
+        if self.schedule not in SCHEDULES: raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+        if not 0 <= self.label_noise < 1: raise ValueError(f"label_noise must be a share in [0, 1), got {self.label_noise}")
+        if self.imbalance < 1: raise ValueError(f"imbalance must be at least 1, got {self.imbalance}")
+        for name in ('rs2_ratio', 'rho_ratio', 'rho_holdout'):
+            if not 0 < getattr(self, name) <= 1: raise ValueError(f"{name} must be a share in (0, 1], got {getattr(self, name)}")
 
 # %% ../nbs/06_systems.ipynb #87417563
 PRESETS = {
@@ -70,6 +86,9 @@ PRESETS = {
     'quick': Preset('quick', 'fashion_mnist', width=8, batch_size=64, lr=1e-3, baseline_epochs=3, lottery_pretrain_epochs=2,
                     lottery_retrain_epochs=3, prune_fraction=0.8, stage_epochs=1, warmup_epochs=1, warmup_per_class=1000,
                     cap=2000, percentile=40, held_per_class=100, patch=7, seeds=(0, 1, 2)),
+    'study': Preset('study', 'fashion_mnist', width=8, batch_size=64, lr=1e-3, baseline_epochs=3, lottery_pretrain_epochs=2,
+                    lottery_retrain_epochs=3, prune_fraction=0.8, stage_epochs=1, warmup_epochs=1, warmup_per_class=200,
+                    cap=2000, percentile=40, held_per_class=100, train_per_class=1000, seeds=(0, 1, 2)),
     'paper': Preset('paper', 'cifar10', width=64, batch_size=64, lr=1e-3, baseline_epochs=30, lottery_pretrain_epochs=15,
                     lottery_retrain_epochs=30, prune_fraction=0.8, stage_epochs=10, warmup_epochs=5, warmup_per_class=1000,
                     cap=2000, percentile=40, held_per_class=100, pad=4, flip=True, pretrained=True, seeds=(42,)),
@@ -103,7 +122,12 @@ class RunSetup:
     init_state:dict=None # the model's state at initialisation (the Lottery Ticket rewinds to it)
     trial:bool=False # one epoch per phase and stage
     log:Callable=print # where a phase's messages go (the stages' PASS/FAIL)
-    def epochs(self, n:int): return min(n, 1) if self.trial else n
+    budget:float=None # a budgeted run: its share of the Baseline's full run (the budget, not the epochs, ends it)
+    labels:torch.Tensor=None # the training labels (class-balanced sampling, the logit-adjusted loss)
+    extra:dict=None # what the system's `prepare` made before training (RHO-LOSS: its irreducible losses)
+    def epochs(self, n:int):
+        "Epochs of a phase of `n`: one in a trial; in a budgeted run ten times what the budget buys at full cost."
+        return min(n, 1) if self.trial else math.ceil(n * self.budget * 10) if self.budget else n
 
 # %% ../nbs/06_systems.ipynb #2064e20e
 def prunable(model:nn.Module):
@@ -210,6 +234,38 @@ def head_freezer(s:RunSetup):
     if s.preset.model != 'vit': raise ValueError(f"head freezing needs the ViT's attention heads; run it with model='vit', not {s.preset.model!r}")
     return HeadFreezeCB(s.preset.head_threshold, every=max(1, -(-s.n_train // s.preset.batch_size) // 8))
 
+# %% ../nbs/06_systems.ipynb #b19cd001
+def rs2_recipe(s:RunSetup):
+    "RS2: rounds of `rs2_ratio` of the data, without replacement across rounds, as many samples as the Baseline's epochs."
+    p = s.preset
+    rounds = s.epochs(p.baseline_epochs * math.ceil(1 / p.rs2_ratio))
+    return [Phase('rs2', RS2Phase(torch.arange(s.n_train), p.rs2_ratio, rounds, seed=s.seed))]
+
+def balanced_recipe(s:RunSetup):
+    "The Baseline's epochs, each drawn with chances inversely proportional to the class counts."
+    return [Phase('balanced', BalancedPhase(torch.arange(s.n_train), s.labels, s.epochs(s.preset.baseline_epochs), seed=s.seed))]
+
+def logit_adjusted_recipe(s:RunSetup):
+    "The Baseline's epochs with the logit-adjusted loss."
+    loss = logit_adjusted_loss(s.labels, s.n_classes, s.preset.logit_tau)
+    return [Phase('logit_adjusted', DensePhase(torch.arange(s.n_train), s.epochs(s.preset.baseline_epochs)), (LossFuncCB(loss),))]
+
+def rho_prepare(s:RunSetup, train):
+    "RHO-LOSS's irreducible-loss model: trained on `rho_holdout` of each class for the Baseline's epochs; its loss on every training sample."
+    p = s.preset
+    rest, held = holdout_split(train.y, p.rho_holdout, torch.Generator().manual_seed(s.seed))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(s.seed + 1)
+        model = preset_model(p, s.n_classes, tuple(train.x.shape[1:]), s.device)
+    losses, flops = irreducible_losses(model, train, held, min(p.baseline_epochs, 1) if s.trial else p.baseline_epochs, p.lr, p.batch_size, s.seed)
+    return dict(train_idx=rest, irreducible=losses, uncharged_flops=flops)
+
+def rho_recipe(s:RunSetup):
+    "RHO-LOSS: the Baseline's epochs over the samples not held back, in batches of n_B, each training on its top n_b by reducible loss."
+    p, x = s.preset, s.extra
+    n_big = max(p.batch_size, round(p.batch_size / p.rho_ratio))
+    return [Phase('rho', DensePhase(x['train_idx'], s.epochs(p.baseline_epochs), bs=n_big), (ReducibleLossCB(x['irreducible'], p.batch_size),))]
+
 # %% ../nbs/06_systems.ipynb #773867ca
 SYSTEM_PANELS = {  # the panels that show one system by itself, and which
     'gap': "a train/test gap panel of the figure (it has two: the first two systems registered with it)",
@@ -233,9 +289,13 @@ class System:
     panels:tuple=() # keys of `SYSTEM_PANELS`: the panels that show this system by itself
     model:str=None # the network it needs (a value of `Preset.model`; None: any)
     distributed:bool=True # runs under DistributedDataParallel (`--nproc 2` and more)
+    budgeted:bool=True # can run to a budget (`--budgets`); the others run once, at the budget their recipe uses
+    role:str=None # in a budgeted study: 'contender' (judged) or 'control' (judged against)
+    prepare:Callable=None # `(RunSetup, train) -> dict`: work before training, kept in `RunSetup.extra` and the checkpoint
     def __post_init__(self):
         bad = [p for p in self.panels if p not in SYSTEM_PANELS]
         if bad: raise ValueError(f"system {self.key!r}: unknown panel {bad[0]!r}; choose from {', '.join(SYSTEM_PANELS)}")
+        if self.role not in (None, 'contender', 'control'): raise ValueError(f"system {self.key!r}: role is 'contender', 'control' or None, got {self.role!r}")
 
 # %% ../nbs/06_systems.ipynb #2a08840f
 SYSTEMS = {}
@@ -245,16 +305,20 @@ def register(system:System, registry:dict=None):
     (SYSTEMS if registry is None else registry)[system.key] = system
     return system
 
-register(System('baseline', 'Baseline', '#4c72b0', baseline_recipe, seed_file='hist_baseline.csv', reference=True))
-register(System('lottery', 'Lottery Ticket', '#dd8452', lottery_recipe, seed_file='hist_lottery.csv'))
-register(System('sel95', 'SEL-95%', '#c44e52', sel95_recipe, curriculum=True, seed_file='hist_sel95.csv', panels=('gap', 'embarrassment', 'sparsity')))
-register(System('warmup', 'Warmup+SEL', '#55a868', warmup_recipe, curriculum=True, seed_file='hist_warmup.csv', panels=('gap', 'perclass')))
-register(System('sel_adaptive', 'SEL, adaptive 95%', '#8172b3', sel_adaptive_recipe, curriculum=True, calibrated=False, default=False))
-register(System('sel_class', 'SEL, per-class γ', '#b5179e', sel_class_recipe, curriculum=True, calibrated=False, default=False, distributed=False))
-register(System('selective', 'Selective backprop', '#937860', lean_recipe('selective', selector()), default=False))
-register(System('selective_stale', 'Selective backprop, stale', '#da8bc3', lean_recipe('selective', selector(stale=True)), default=False))
-register(System('selective_class', 'Selective by class E', '#ccb974', lean_recipe('selective', selector('class')), default=False))
-register(System('random_subset', 'Random subset (control)', '#8c8c8c', lean_recipe('selective', selector('random')), default=False))
+register(System('baseline', 'Baseline', '#4c72b0', baseline_recipe, seed_file='hist_baseline.csv', reference=True, role='control'))
+register(System('lottery', 'Lottery Ticket', '#dd8452', lottery_recipe, seed_file='hist_lottery.csv', budgeted=False))
+register(System('sel95', 'SEL-95%', '#c44e52', sel95_recipe, curriculum=True, seed_file='hist_sel95.csv', panels=('gap', 'embarrassment', 'sparsity'), budgeted=False))
+register(System('warmup', 'Warmup+SEL', '#55a868', warmup_recipe, curriculum=True, seed_file='hist_warmup.csv', panels=('gap', 'perclass'), budgeted=False))
+register(System('sel_adaptive', 'SEL, adaptive 95%', '#8172b3', sel_adaptive_recipe, curriculum=True, calibrated=False, default=False, budgeted=False))
+register(System('sel_class', 'SEL, per-class γ', '#b5179e', sel_class_recipe, curriculum=True, calibrated=False, default=False, distributed=False, budgeted=False))
+register(System('selective', 'Selective backprop', '#937860', lean_recipe('selective', selector()), default=False, role='contender'))
+register(System('selective_stale', 'Selective backprop, stale', '#da8bc3', lean_recipe('selective', selector(stale=True)), default=False, role='contender'))
+register(System('selective_class', 'Selective by class E', '#ccb974', lean_recipe('selective', selector('class')), default=False, role='contender'))
+register(System('random_subset', 'Random subset (control)', '#8c8c8c', lean_recipe('selective', selector('random')), default=False, role='control'))
+register(System('rs2', 'RS2 (random rounds)', '#1b9e77', rs2_recipe, default=False, role='control'))
+register(System('rho_loss', 'RHO-LOSS', '#d62728', rho_recipe, default=False, role='contender', prepare=rho_prepare))
+register(System('class_balanced', 'Class-balanced sampling', '#e6ab02', balanced_recipe, default=False, role='control'))
+register(System('logit_adjusted', 'Logit-adjusted loss', '#17becf', logit_adjusted_recipe, default=False, role='control'))
 register(System('guilt_freeze', 'Guilt freezing', '#64b5cd', lean_recipe('freeze', freezer), default=False))
 register(System('stale_freeze', 'Stale selective + freezing', '#2f4b7c', lean_recipe('selective', selector(stale=True), freezer), default=False))
 register(System('head_freeze', 'Head freezing (ViT)', '#e07b39', lean_recipe('freeze', head_freezer), default=False, model='vit'));
