@@ -130,6 +130,11 @@ def before_batch(self:BudgetCB):
     self.steps += 1
 
 @patch
+def after_epoch(self:BudgetCB):
+    "Evaluate on the full test set only where the budget ends (`EvalCB` reads `learn.full_eval`); before, on the held-out images."
+    self.learn.full_eval = self.spent() >= self.flops
+
+@patch
 def state_dict(self:BudgetCB): return dict(step_cost=self.step_cost, last=self.last, steps=self.steps)
 
 @patch

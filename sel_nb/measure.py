@@ -48,10 +48,15 @@ def eval_per_class(model:nn.Module, loader, n_classes:int=None):
 def make_evaluator(test:ImageSet, # the test set
                    n_per_class:int=100, # held-out images per class
                    bs:int=1000, device=None):
-    "A function `model -> dict` with full-test accuracy, held-out accuracy and per-class held-out accuracy, from one pass."
+    "A function `model, full=True -> dict` with full-test accuracy, held-out accuracy and per-class held-out accuracy, from one pass (`full=False`: over the held-out images only, full-test accuracy NaN)."
     loader = DeviceLoader(test, bs, device=device)
     held = held_out_indices(test.y, n_per_class).to(loader.device)
-    def evaluate(model):
+    held_loader = DeviceLoader(test, bs, idx=held, device=device)
+    def evaluate(model, full:bool=True):
+        if not full:
+            preds, labels = predictions(model, held_loader)
+            per_class, held_acc = class_accuracy(preds, labels, test.n_classes)
+            return dict(test_full=float('nan'), test_100=held_acc.item(), per_class=per_class.tolist())
         preds, labels = predictions(model, loader)
         per_class, held_acc = class_accuracy(preds[held], labels[held], test.n_classes)
         full = (preds == labels).float().mean()
@@ -61,10 +66,12 @@ def make_evaluator(test:ImageSet, # the test set
 
 # %% ../nbs/04a_measure.ipynb #f16b6173
 class EvalCB(Callback):
-    "Evaluates the model after each epoch into `learn.metrics` (test_full, test_100, per_class)."
+    "Evaluates the model after each epoch into `learn.metrics` (test_full, test_100, per_class); on the held-out images only while `learn.full_eval` is False (a budgeted run before its last epoch)."
     order = 10
     def __init__(self, evaluate): self.evaluate = evaluate
-    def after_epoch(self): self.learn.metrics = self.evaluate(self.learn.model)
+    def after_epoch(self):
+        full = getattr(self.learn, 'full_eval', True)
+        self.learn.metrics = self.evaluate(self.learn.model) if full else self.evaluate(self.learn.model, full=False)
 
 # %% ../nbs/04a_measure.ipynb #4a0fc42f
 def held_out_accuracy(test:ImageSet, # the test set

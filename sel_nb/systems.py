@@ -88,7 +88,7 @@ PRESETS = {
                     cap=2000, percentile=40, held_per_class=100, patch=7, seeds=(0, 1, 2)),
     'study': Preset('study', 'fashion_mnist', width=8, batch_size=64, lr=1e-3, baseline_epochs=3, lottery_pretrain_epochs=2,
                     lottery_retrain_epochs=3, prune_fraction=0.8, stage_epochs=1, warmup_epochs=1, warmup_per_class=200,
-                    cap=2000, percentile=40, held_per_class=100, train_per_class=1000, seeds=(0, 1, 2)),
+                    cap=2000, percentile=40, held_per_class=100, train_per_class=500, seeds=(0, 1, 2)),
     'paper': Preset('paper', 'cifar10', width=64, batch_size=64, lr=1e-3, baseline_epochs=30, lottery_pretrain_epochs=15,
                     lottery_retrain_epochs=30, prune_fraction=0.8, stage_epochs=10, warmup_epochs=5, warmup_per_class=1000,
                     cap=2000, percentile=40, held_per_class=100, pad=4, flip=True, pretrained=True, seeds=(42,)),
@@ -241,9 +241,12 @@ def rs2_recipe(s:RunSetup):
     rounds = s.epochs(p.baseline_epochs * math.ceil(1 / p.rs2_ratio))
     return [Phase('rs2', RS2Phase(torch.arange(s.n_train), p.rs2_ratio, rounds, seed=s.seed))]
 
-def balanced_recipe(s:RunSetup):
-    "The Baseline's epochs, each drawn with chances inversely proportional to the class counts."
-    return [Phase('balanced', BalancedPhase(torch.arange(s.n_train), s.labels, s.epochs(s.preset.baseline_epochs), seed=s.seed))]
+def balanced_recipe(*make_cbs:Callable): # functions `RunSetup -> Callback`
+    "A recipe: the Baseline's epochs, each drawn with chances inversely proportional to the class counts, with callbacks."
+    def recipe(s:RunSetup):
+        epochs = BalancedPhase(torch.arange(s.n_train), s.labels, s.epochs(s.preset.baseline_epochs), seed=s.seed)
+        return [Phase('balanced', epochs, tuple(f(s) for f in make_cbs))]
+    return recipe
 
 def logit_adjusted_recipe(s:RunSetup):
     "The Baseline's epochs with the logit-adjusted loss."
@@ -317,8 +320,10 @@ register(System('selective_class', 'Selective by class E', '#ccb974', lean_recip
 register(System('random_subset', 'Random subset (control)', '#8c8c8c', lean_recipe('selective', selector('random')), default=False, role='control'))
 register(System('rs2', 'RS2 (random rounds)', '#1b9e77', rs2_recipe, default=False, role='control'))
 register(System('rho_loss', 'RHO-LOSS', '#d62728', rho_recipe, default=False, role='contender', prepare=rho_prepare))
-register(System('class_balanced', 'Class-balanced sampling', '#e6ab02', balanced_recipe, default=False, role='control'))
+register(System('class_balanced', 'Class-balanced sampling', '#e6ab02', balanced_recipe(), default=False, role='control'))
 register(System('logit_adjusted', 'Logit-adjusted loss', '#17becf', logit_adjusted_recipe, default=False, role='control'))
+register(System('balanced_class', 'Balanced, half by class E', '#7b3294', balanced_recipe(selector('class')), default=False, role='contender'))
+register(System('balanced_random', 'Balanced, random half (control)', '#bababa', balanced_recipe(selector('random')), default=False, role='control'))
 register(System('guilt_freeze', 'Guilt freezing', '#64b5cd', lean_recipe('freeze', freezer), default=False))
 register(System('stale_freeze', 'Stale selective + freezing', '#2f4b7c', lean_recipe('selective', selector(stale=True), freezer), default=False))
 register(System('head_freeze', 'Head freezing (ViT)', '#e07b39', lean_recipe('freeze', head_freezer), default=False, model='vit'));

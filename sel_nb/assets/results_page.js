@@ -28,24 +28,25 @@ const REFSYS = D.systems.find((s) => s.reference);  // what savings are measured
 const refLabel = REFSYS ? REFSYS.label : 'reference system';
 
 // ------------------------------------------------------------------ data
-function runs(key) {  // the histories drawn for a system: every seed's (mean mode) or the chosen seed's
-  const h = D.hist[key] || {};
+function runs(key, source = D.hist) {  // the runs drawn for a system (histories, points, a study's curves): every seed's (mean mode) or the chosen seed's
+  const h = source[key] || {};
   return state.seed === 'mean' ? seeds.filter((s) => h[s]).map((s) => h[s]) : (h[state.seed] ? [h[state.seed]] : []);
 }
-function aggregate(hs, ycol, xcol) {  // one point per epoch: mean x, mean y, min and max of y, number of runs
-  const by = new Map();
+function aggregate(hs, ycol, xcol, by = 'epoch') {  // one point per value of `by` (epoch, step, budget): mean x, mean y, min and max of y, number of runs
+  const groups = new Map();
   for (const h of hs) {
     if (!h[ycol] || !h[xcol]) continue;
-    h.epoch.forEach((e, i) => {
-      const b = by.get(e) || {xs: [], ys: []};
-      if (h[xcol][i] != null) b.xs.push(h[xcol][i]);
-      if (h[ycol][i] != null) b.ys.push(h[ycol][i]);
-      by.set(e, b);
+    h[by].forEach((k, i) => {
+      const g = groups.get(k) || {xs: [], ys: [], es: []};
+      if (h[xcol][i] != null) g.xs.push(h[xcol][i]);
+      if (h[ycol][i] != null) g.ys.push(h[ycol][i]);
+      if (h.epoch) g.es.push(h.epoch[i]);
+      groups.set(k, g);
     });
   }
-  return [...by.entries()].sort((a, b) => a[0] - b[0]).filter(([, b]) => b.xs.length).map(([e, b]) => b.ys.length
-    ? {epoch: e, x: mean(b.xs), y: mean(b.ys), lo: Math.min(...b.ys), hi: Math.max(...b.ys), n: b.ys.length}
-    : {epoch: e, x: mean(b.xs), y: null, n: 0});
+  return [...groups.entries()].sort((a, b) => a[0] - b[0]).filter(([, g]) => g.xs.length).map(([k, g]) => ({
+    key: k, epoch: g.es.length ? mean(g.es) : null, x: mean(g.xs),
+    ...(g.ys.length ? {y: mean(g.ys), lo: Math.min(...g.ys), hi: Math.max(...g.ys), n: g.ys.length} : {y: null, n: 0})}));
 }
 function lastRows(key) {  // the final row of each drawn run, as {column: value}
   return runs(key).map((h) => Object.fromEntries(Object.keys(h).map((c) => [c, h[c][h.epoch.length - 1]])));
@@ -123,13 +124,13 @@ function draw(id, type, datasets, scales, tooltip) {
 }
 function note(id, lines) { const n = document.getElementById('n-' + id); n.textContent = lines.filter(Boolean).join(' '); }
 
-function lineDatasets(ycol, xcol, fmt, withRef) {  // a line per system (band over seeds), the seed's runs dashed
+function lineDatasets(ycol, xcol, fmt, {withRef = true, source = D.hist, by = 'epoch'} = {}) {  // a line per system (band over seeds), the seed's runs dashed
   const sets = [], absent = [], noref = [];
   for (const s of D.systems) {
-    const pts = aggregate(runs(s.key), ycol, xcol);
+    const pts = aggregate(runs(s.key, source), ycol, xcol, by);
     if (!pts.some((p) => p.y != null)) { absent.push(s.label); continue; }
     sets.push({label: s.label, data: pts.map((p) => ({x: p.x, y: p.y})), pts, fmt, borderColor: s.color, backgroundColor: s.color,
-               band: state.seed === 'mean' && runs(s.key).length > 1 ? pts : null, pointRadius: 3, borderWidth: 2, spanGaps: false});
+               band: state.seed === 'mean' && runs(s.key, source).length > 1 ? pts : null, pointRadius: 3, borderWidth: 2, spanGaps: false});
   }
   if (withRef && state.overlay) for (const s of D.systems) {
     const ref = D.reference[s.key];
@@ -141,12 +142,14 @@ function lineDatasets(ycol, xcol, fmt, withRef) {  // a line per system (band ov
   }
   return {sets, absent, noref};
 }
-function lineChart(id, ycol, xcol, yopts, fmt, xfmt) {
-  const {sets, absent, noref} = lineDatasets(ycol, xcol, fmt, true);
-  const xs = xcol === 'epoch' ? axis('epoch', {integer: true}) : axis(COST[state.cost].axis, {log: COST[state.cost].log});
+const costOf = (col) => Object.values(COST).find((c) => c.col === col);  // the cost a column holds
+const where = (p, by) => (by === 'epoch' ? `epoch ${p.key}` : `${by} ${p.key}, epoch ${sig(p.epoch)}`);  // a point's place in its run
+function lineChart(id, ycol, xcol, yopts, fmt, opts = {}) {  // opts: as `lineDatasets`'s (points: source D.points, by 'step', no overlay)
+  const {sets, absent, noref} = lineDatasets(ycol, xcol, fmt, opts), x = costOf(xcol), by = opts.by || 'epoch';
+  const xs = xcol === 'epoch' ? axis('epoch', {integer: true}) : axis(x.axis, {log: x.log});
   const ys = reach(axis(yopts.title, yopts), sets.flatMap((ds) => (ds.band || []).flatMap((p) => [p.lo, p.hi])));
   draw(id, 'line', sets, {x: xs, y: ys}, {
-    title: (items) => { const p = items[0].dataset.pts[items[0].dataIndex]; return `epoch ${p.epoch}` + (xcol === 'epoch' ? '' : `, ${xfmt(p.x)}`); },
+    title: (items) => { const p = items[0].dataset.pts[items[0].dataIndex]; return where(p, by) + (xcol === 'epoch' ? '' : `, ${x.fmt(p.x)}`); },
     label: (c) => {
       const ds = c.dataset, p = ds.pts[c.dataIndex];
       if (p.y == null) return `${ds.long || ds.label}: none`;
@@ -158,19 +161,26 @@ function lineChart(id, ycol, xcol, yopts, fmt, xfmt) {
 }
 
 // ------------------------------------------------------------------ views
+const ACC_AXIS = {title: 'accuracy', fmt: (v) => (100 * v).toFixed(0) + '%'};
 const metricName = () => (state.metric === 'test_full' ? 'full test set' : `held-out set (${D.held_per_class || '?'} per class)`);
 const views = {
   accuracy() {
-    const xcol = state.xaxis === 'epoch' ? 'epoch' : COST[state.cost].col, xfmt = COST[state.cost].fmt;
+    const xcol = state.xaxis === 'epoch' ? 'epoch' : COST[state.cost].col;
     $('#t-test').textContent = `Test accuracy, ${metricName()}`;
-    lineChart('test', state.metric, xcol, {title: 'accuracy', fmt: (v) => (100 * v).toFixed(0) + '%'}, pct, xfmt);
-    lineChart('train', 'train_acc', xcol, {title: 'accuracy', fmt: (v) => (100 * v).toFixed(0) + '%'}, pct, xfmt);
+    lineChart('test', state.metric, xcol, ACC_AXIS, pct);
+    lineChart('train', 'train_acc', xcol, ACC_AXIS, pct);
+  },
+  points() {  // accuracy between the epochs' rows: the points files
+    for (const [id, c] of [['pflops', COST.executed], ['ptime', COST.time]]) {
+      $(`#t-${id}`).textContent = `Held-out accuracy (${D.held_per_class || '?'} per class) against ${c.name}`;
+      lineChart(id, 'test_100', c.col, ACC_AXIS, pct, {source: D.points, by: 'step', withRef: false});
+    }
   },
   cost() {
     const c = COST[state.cost];
     $('#t-cost').textContent = `Cumulative ${c.name}`;
-    lineChart('cost', c.col, 'epoch', {title: c.axis, log: c.log}, c.fmt, null);
-    lineChart('sparsity', 'sparsity', 'epoch', {title: 'fraction zeroed', min: 0, max: 1}, (v) => (100 * v).toFixed(1) + '%', null);
+    lineChart('cost', c.col, 'epoch', {title: c.axis, log: c.log}, c.fmt);
+    lineChart('sparsity', 'sparsity', 'epoch', {title: 'fraction zeroed', min: 0, max: 1}, (v) => (100 * v).toFixed(1) + '%');
   },
   tradeoff() {
     const c = COST[state.cost], S = D.summary, sets = [], absent = [];
@@ -249,8 +259,65 @@ const views = {
     }
   },
   stages() { $('#stages-runs').innerHTML = stagesRuns(); },
+  frontier() { frontierChart(); },
+  verdicts() { $('#verdict-tables').innerHTML = verdictTables(); },
   summary() { $('#summary-table').innerHTML = summaryTable(); $('#run-table').innerHTML = runTable(); },
 };
+
+// ------------------------------------------------------------------ a budget study
+const STUDY = D.study, BUDGET = "budget (share of the Baseline's executed FLOPs)";
+function frontierSets() {  // per system: a line over the budgets (band over seeds), a dashed one at the budget charged, or one star at its own budget
+  const sets = [];
+  for (const s of D.systems) {
+    const hs = runs(s.key, STUDY.curves);
+    if (!hs.length) continue;
+    const line = {borderColor: s.color, backgroundColor: s.color, borderWidth: 2, pointRadius: 3};
+    if (hs[0].natural[0]) {  // not budgeted: one point, where its own recipe ends
+      const p = aggregate(hs, 'test_full', 'budget', 'natural')[0], xs = hs.map((h) => h.budget[0]);
+      sets.push({...line, label: `${s.label} (its own budget)`, data: [{x: p.x, y: p.y}], pts: [p], xname: 'its own budget', showLine: false,
+                 pointStyle: 'star', pointRadius: 9, borderWidth: 2, errColor: s.color,
+                 err: p.n > 1 ? [{x: [Math.min(...xs), Math.max(...xs)], y: [p.lo, p.hi]}] : null});
+      continue;
+    }
+    const pts = aggregate(hs, 'test_full', 'budget', 'budget'), charged = aggregate(hs, 'test_full', 'charged', 'budget');
+    sets.push({...line, label: s.label, data: pts.map((p) => ({x: p.x, y: p.y})), pts, xname: 'budget', band: hs.length > 1 ? pts : null});
+    if (charged.some((p, i) => p.x > pts[i].x * (1 + 1e-6)))
+      sets.push({...line, label: `${s.label}, its model charged`, data: charged.map((p) => ({x: p.x, y: p.y})), pts: charged,
+                 xname: 'charged', borderDash: [6, 4], backgroundColor: '#fff', borderWidth: 1.5});
+  }
+  return sets;
+}
+function frontierChart() {
+  const sets = frontierSets(), xs = sets.flatMap((ds) => ds.pts.map((p) => p.x).concat((ds.err || []).flatMap((e) => e.x)));
+  const x = {...axis(BUDGET, {log: true, fmt: sig}), min: Math.min(...xs) / 1.15, max: Math.max(...xs) * 1.15,
+             afterBuildTicks: (ax) => { ax.ticks = STUDY.budgets.map((v) => ({value: v})); }};
+  const y = reach(axis('full-test accuracy', ACC_AXIS), sets.flatMap((ds) => ds.pts.flatMap((p) => [p.lo, p.hi])));
+  draw('frontier', 'line', sets, {x, y}, {
+    title: (items) => { const p = items[0].dataset.pts[items[0].dataIndex]; return `${items[0].dataset.xname} ${sig(p.x)}` + (typeof p.key === 'number' && p.key !== p.x ? ` (budget ${sig(p.key)})` : ''); },
+    label: (c) => { const ds = c.dataset, p = ds.pts[c.dataIndex];
+      return `${ds.label}: ${pct(p.y)}` + (p.n > 1 ? ` (mean of ${p.n} seeds; ${pct(p.lo)} to ${pct(p.hi)})` : ''); },
+  });
+  note('frontier', [`${seedLabel()}. Full-test accuracy where each run's budget ends.`,
+                    sets.some((ds) => ds.xname === 'charged') && "Dashed: the same runs at the budget they are charged, their model's own training counted (No Train No Gain's accounting).",
+                    sets.some((ds) => ds.xname === 'its own budget') && 'Stars: systems run at their own recipe, at the share of the budget they used.']);
+}
+const points = (v) => (v >= 0 ? '+' : '−') + Math.abs(v).toFixed(2);  // a difference in accuracy points, signed
+function verdictTables() {  // per budget: the best system, then each contender against each control
+  if (!STUDY.verdicts) return '<p class="notice">verdicts.csv is missing from this folder: no verdicts.</p>';
+  const label = (k) => (D.systems.find((s) => s.key === k) || {label: k}).label;
+  return STUDY.budgets.map((b) => {
+    const best = STUDY.best.find((r) => r.budget === b), rows = STUDY.verdicts.filter((v) => v.budget === b);
+    const head = `<h2>Budget ${esc(sig(b))}` + (best ? `: best ${esc(label(best.experiment))}, ${best.mean.toFixed(1)}%` + (best.std != null ? ` ± ${best.std.toFixed(1)}` : '') : '') + '</h2>';
+    return head + `<div class="scroll">${table(['Contender', 'Verdict', 'Control', 'Difference (points) [95% interval]', 'Seeds'], rows.map((v) => [
+      label(v.contender), {cls: `verdict ${v.verdict.replace(/[^a-z]+/g, '-')}`, html: esc(v.verdict)}, label(v.control),
+      points(v.mean) + (v.lo != null ? ` [${points(v.lo)}, ${points(v.hi)}]` : ''), v.n]))}</div>`;
+  }).join('') + '<p class="note">The paired difference in full-test accuracy, contender minus control, same seeds; a verdict needs a 95% interval that excludes zero, and two seeds at least.</p>';
+}
+function studyLinks() {  // each budget's own page, and the study's files
+  const a = (href, text) => `<a href="${esc(href)}">${esc(text)}</a>`;
+  return `<p>Each budget's own page: ${STUDY.pages.map((p) => a(p.href, p.name)).join(' · ') || 'none'}</p>` +
+         `<p>The study's files: ${STUDY.files.map((f) => a(f, f)).join(' · ')}</p>`;
+}
 
 // ------------------------------------------------------------------ tables
 function table(head, rows) {
@@ -308,7 +375,16 @@ function render() {
     $(`.panel[data-panel="${state.tab}"]`).insertAdjacentHTML('afterbegin', `<p class="notice">This view failed: ${esc(e)}</p>`);
   }
 }
+function setupKind() {  // a study's page: its tabs, its links, no cost or overlay; a run's: the points tab only with points
+  const needs = {points: () => Object.keys(D.points || {}).length};
+  $$('.tabs button').forEach((b) => { b.hidden = (b.dataset.kind || 'run') !== D.kind || (needs[b.dataset.tab] && !needs[b.dataset.tab]()); });
+  state.tab = $$('.tabs button').find((b) => !b.hidden).dataset.tab;
+  if (D.kind !== 'study') return;
+  $('#cost').hidden = $('#overlay-label').hidden = true;
+  $('#pages').innerHTML = studyLinks(); $('#pages').hidden = false;
+}
 function setup() {
+  setupKind();
   $('#about').textContent = D.about;
   const notes = [];
   if (seeds.length === 1) notes.push(`<p>One seed only (seed ${esc(seeds[0])}): a single seed is not a result.</p>`);
@@ -317,7 +393,7 @@ function setup() {
   $('#seed').innerHTML = (seeds.length > 1 ? [`<option value="mean">mean of ${seeds.length} seeds (band: min–max)</option>`] : [])
     .concat(seeds.map((s) => `<option value="${esc(s)}">seed ${esc(s)}</option>`)).join('');
   $('#seed').value = state.seed;
-  if (!Object.keys(D.reference).length) $('#overlay-label').hidden = true;
+  if (!Object.keys(D.reference || {}).length) $('#overlay-label').hidden = true;
   $$('.tabs button').forEach((b) => b.addEventListener('click', () => { state.tab = b.dataset.tab; render(); }));
   $('#seed').addEventListener('change', (e) => { state.seed = e.target.value; render(); });
   $('#esys').addEventListener('change', (e) => { state.esys = e.target.value; render(); });
