@@ -133,6 +133,7 @@ def sel_bench(preset:str='quick', # smoke, quick or paper
               comm:str='allreduce', # how the processes' gradients travel: allreduce, fp16, powersgd:RANK or guilt:DENSITY
               no_progress:bool=False): # no progress bars
     "Run the SEL benchmark: four systems, several seeds; histories, summary and figures in the results folder."
+    if 'WORLD_SIZE' in os.environ: nproc = int(os.environ['WORLD_SIZE'])  # under torchrun (one machine or several): every process of the job
     cfg = RunConfig(with_settings(lookup_preset(preset), set or ()), experiments=experiments, seeds=seeds, data_dir=data_dir, out=out,
                     device=device, resume=resume, weights=weights, trial=trial, progress=not no_progress, validation=validation,
                     nproc=nproc, comm=comm, command=' '.join(['sel_bench'] + [shlex.quote(a) for a in sys.argv[1:]]))

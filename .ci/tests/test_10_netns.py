@@ -15,6 +15,7 @@ pytestmark = pytest.mark.skipif(WHY is not None, reason=f"no network namespaces:
 RATE = '100mbit'
 WAITS = dict(join_timeout=30, read_timeout=10)  # seconds: bounded waits, so that no test can hang
 SMOKE = ['--preset', 'smoke', '--trial', '2', '--experiments', 'baseline', '--no-progress']  # two epochs of two steps
+GUILT = ['--comm', 'guilt:0.005']  # the README's hook
 KILL = 'kill@epoch,system=baseline,epoch=1'  # node1's process is killed once its first epoch is written
 
 @pytest.fixture
@@ -45,9 +46,10 @@ def test_two_machines_at_100_mbits_run_the_readme_command(cluster, tmp_path):
     assert comm['bytes_sent'] <= sent <= 3 * comm['bytes_sent'] + 2_000_000, (sent, comm['bytes_sent'])
 
 def test_a_machine_killed_mid_run_ends_the_other_in_one_line_and_resume_gives_the_whole_runs_rows(cluster, tmp_path):
+    "With the guilt-sparse hook, as the README runs it: its residuals are in the checkpoint too."
     whole, killed = tmp_path/'whole', tmp_path/'killed'
-    assert job(cluster, whole).ok
-    j = job(cluster, killed, envs={'node1': dict(SEL_FAULT=KILL)})
+    assert job(cluster, whole, *GUILT).ok
+    j = job(cluster, killed, *GUILT, envs={'node1': dict(SEL_FAULT=KILL)})
     n0, n1 = j.runs['node0'], j.runs['node1']
     assert n1.status not in (0, None) and n0.status == 1, j.failures()
     assert n0.seconds <= n1.seconds + 20  # node0 saw node1 gone at its next collective, and did not hang
@@ -55,7 +57,8 @@ def test_a_machine_killed_mid_run_ends_the_other_in_one_line_and_resume_gives_th
     assert said == [said[0]] and 'another rank is gone (' in said[0], n0.err[-3000:]
     assert 'sel_nb/' not in n0.err, 'a traceback from sel_nb, not one line'
     assert len(pd.read_csv(killed/'seed0'/'hist_baseline.csv')) == 1  # one epoch written before the kill
-    r = job(cluster, killed, '--resume')
+    assert json.loads((killed/'config.json').read_text())['nproc'] == 2  # the world of both machines, recorded
+    r = job(cluster, killed, *GUILT, '--resume')
     assert r.ok, r.failures()
     assert_same_rows(killed, whole, ['baseline'], files=('hist', 'points'))
 
