@@ -177,6 +177,7 @@ def run_on_machines(cluster:Cluster, cmds:dict, # `{host: the command's words}`:
         finally:
             for h, p in procs.items():
                 if h not in ended: _kill_group(p); p.wait()
+            for x in cluster.nodes: _kill_all_in(x.ns)  # nothing of this job outlives it (a worker its torchrun left behind)
         read = lambda h, s: Path(f'{d}/{h}.{s}').read_text(errors='replace')
         return {h: MachineRun(h, p.returncode if h in ended else None, ended.get(h, time.monotonic() - t0), read(h, 'out'), read(h, 'err'))
                 for h, p in procs.items()}
