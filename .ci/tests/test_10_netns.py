@@ -1,7 +1,7 @@
 """Two machines over a slow link, made of network namespaces (`sel_nb.netns`): the README's multi-node command on two
 machines at 100 Mbit/s, the link's bytes against the hook's own count, one machine killed in the middle of a run,
 `--resume` on both machines after it, and a machine that cannot reach the rendezvous. Needs root and iproute2;
-elsewhere every test skips with one line that says why."""
+elsewhere those tests skip with one line that says why."""
 import json, re
 import pandas as pd
 import pytest
@@ -10,7 +10,7 @@ from conftest import ROOT
 from test_2_bench_cli import assert_same_rows
 
 WHY = why_no_namespaces()
-pytestmark = pytest.mark.skipif(WHY is not None, reason=f"no network namespaces: {WHY}")
+needs_namespaces = pytest.mark.skipif(WHY is not None, reason=f"no network namespaces: {WHY}")
 
 RATE = '100mbit'
 WAITS = dict(join_timeout=30, read_timeout=10)  # seconds: bounded waits, so that no test can hang
@@ -36,6 +36,7 @@ def test_the_readme_command_is_the_one_the_harness_runs():
     words = [str(w) for w in torchrun_command(2, 'node0.example.org', [], run_id='sel-paper', nproc=8)]
     assert readme_command() == ['torchrun', *words[1:-1], '$(which', 'sel_bench)'], readme_command()
 
+@needs_namespaces
 def test_two_machines_at_100_mbits_run_the_readme_command(cluster, tmp_path):
     j = job(cluster, tmp_path/'out')
     assert j.ok, j.failures()
@@ -45,6 +46,7 @@ def test_two_machines_at_100_mbits_run_the_readme_command(cluster, tmp_path):
     sent = j.link['node1'][0]  # what node1 put on its link: its allreduce payload, the rendezvous, the start-up broadcasts
     assert comm['bytes_sent'] <= sent <= 3 * comm['bytes_sent'] + 2_000_000, (sent, comm['bytes_sent'])
 
+@needs_namespaces
 def test_a_machine_killed_mid_run_ends_the_other_in_one_line_and_resume_gives_the_whole_runs_rows(cluster, tmp_path):
     "With the guilt-sparse hook, as the README runs it: its residuals are in the checkpoint too."
     whole, killed = tmp_path/'whole', tmp_path/'killed'
@@ -62,6 +64,7 @@ def test_a_machine_killed_mid_run_ends_the_other_in_one_line_and_resume_gives_th
     assert r.ok, r.failures()
     assert_same_rows(killed, whole, ['baseline'], files=('hist', 'points'))
 
+@needs_namespaces
 def test_a_machine_that_cannot_reach_the_rendezvous_fails_in_one_line(cluster, tmp_path):
     sh('ip', '-n', cluster.nodes[1].ns, 'link', 'set', 'eth0', 'down')  # node1's cable pulled
     j = job(cluster, tmp_path/'out')
