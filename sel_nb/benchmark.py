@@ -23,7 +23,7 @@ from .figures import plot_benchmark, plot_pareto
 from .snapshot import plot_thermal_snapshot
 from .results_page import write_results_page
 from .faults import RunError, RunLock, parse_faults, remove_stale_temps, savefig_atomic, write_text_atomic
-from .distributed import join_from_env, leave, exit_rank, barrier, is_main, is_distributed, world_size
+from .distributed import join_from_env, lost_rank, leave, exit_rank, barrier, is_main, is_distributed, world_size
 from .comm_report import comm_table, format_comm, plot_comm
 from .study import NATURAL, budget_folder, write_study
 from .budget import regime_label
@@ -161,6 +161,7 @@ def sel_bench(preset:str='quick', # smoke, quick or paper
               budgets:Param("budgeted runs: shares of the Baseline's full run in executed FLOPs, e.g. 0.25 0.5 1 (each in out/budget_<share>)", float, nargs='+')=None,
               no_progress:bool=False): # no progress bars
     "Run the SEL benchmark: four systems, several seeds; histories, summary and figures in the results folder."
+    if 'WORLD_SIZE' in os.environ: nproc = int(os.environ['WORLD_SIZE'])  # under torchrun (one machine or several): every process of the job
     cfg = RunConfig(with_settings(lookup_preset(preset), set or ()), experiments=experiments, seeds=seeds, data_dir=data_dir, out=out,
                     device=device, resume=resume, weights=weights, trial=trial, progress=not no_progress, validation=validation,
                     nproc=nproc, comm=comm, command=' '.join(['sel_bench'] + [shlex.quote(a) for a in sys.argv[1:]]))
@@ -217,8 +218,10 @@ def main(argv=None):
     "The `sel_bench` console command: one parse of the arguments, one-line errors, exit status 2 on bad input."
     args = parse_command(bench_parser(), sys.argv[1:] if argv is None else argv)
     try: code = run_command(sel_bench, args, 'sel_bench')
-    except BaseException:
+    except BaseException as e:
         if not is_distributed(): raise
-        traceback.print_exc(); leave(clean=False); exit_rank(1)  # a rank's error: printed, the process ended
+        if why := lost_rank(e): print(f"sel_bench: error: {why}", file=sys.stderr)  # another machine's rank died: one line
+        else: traceback.print_exc()
+        leave(clean=False); exit_rank(1)  # a rank's error: printed, the process ended
     if is_distributed(): leave(clean=code == 0); exit_rank(code)  # a rank ends here, never in the interpreter's shutdown
     if code: sys.exit(code)

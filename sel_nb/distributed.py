@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['is_distributed', 'world_size', 'rank', 'is_main', 'from_main', 'barrier', 'sum_over_ranks', 'join_from_env', 'leave',
-           'exit_rank', 'run_on_ranks', 'shard', 'solo_group', 'DDPCB']
+           'exit_rank', 'lost_rank', 'run_on_ranks', 'shard', 'solo_group', 'DDPCB']
 
 # %% ../nbs/05b_distributed.ipynb #33f2cb85
 import contextlib, os, sys, tempfile, warnings
@@ -68,6 +68,15 @@ def exit_rank(code:int=0): # the exit status
     "End a rank's process now: output flushed, no interpreter shutdown (gloo's worker threads may still release Python objects)."
     for f in (sys.stdout, sys.stderr): f.flush()
     os._exit(code)
+
+# %% ../nbs/05b_distributed.ipynb #7e4a1c21
+def lost_rank(e:BaseException): # an error raised on this rank
+    "One line saying that another rank is gone, when `e` is a collective that failed because its peer closed the connection; None otherwise."
+    msg = str(e)
+    if not any(s in msg for s in ('Connection closed by peer', 'Connection reset by peer', 'Broken pipe')): return None
+    detail = msg.split('] ', 1)[-1].split('. ')[0]  # gloo's sentence, without its source location
+    return (f"rank {rank()} of {world_size()}: another rank is gone ({detail}); "
+            "finished epochs are saved, continue with --resume on every machine")
 
 # %% ../nbs/05b_distributed.ipynb #2bc262ef
 def _rank_main(r, fn, world, store, args):

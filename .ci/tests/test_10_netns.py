@@ -1,0 +1,75 @@
+"""Two machines over a slow link, made of network namespaces (`sel_nb.netns`): the README's multi-node command on two
+machines at 100 Mbit/s, the link's bytes against the hook's own count, one machine killed in the middle of a run,
+`--resume` on both machines after it, and a machine that cannot reach the rendezvous. Needs root and iproute2;
+elsewhere those tests skip with one line that says why."""
+import json, re
+import pandas as pd
+import pytest
+from sel_nb.netns import Cluster, run_job, torchrun_command, why_no_namespaces, failure_line, sh
+from conftest import ROOT
+from test_2_bench_cli import assert_same_rows
+
+WHY = why_no_namespaces()
+needs_namespaces = pytest.mark.skipif(WHY is not None, reason=f"no network namespaces: {WHY}")
+
+RATE = '100mbit'
+WAITS = dict(join_timeout=30, read_timeout=10)  # seconds: bounded waits, so that no test can hang
+SMOKE = ['--preset', 'smoke', '--trial', '2', '--experiments', 'baseline', '--no-progress']  # two epochs of two steps
+GUILT = ['--comm', 'guilt:0.005']  # the README's hook
+KILL = 'kill@epoch,system=baseline,epoch=1'  # node1's process is killed once its first epoch is written
+
+@pytest.fixture
+def cluster():
+    with Cluster(2, RATE) as c: yield c
+    assert not [n for n in sh('ip', 'netns', 'list').split() if n.startswith(c.tag)], 'namespaces left behind'
+
+def job(cluster, out, *extra, **kw): return run_job(cluster, [*SMOKE, '--out', out, *extra], timeout=120, **WAITS, **kw)
+
+def readme_command():
+    "The README's multi-node command, its words up to `sel_bench`'s first argument."
+    text = (ROOT/'README.md').read_text()
+    cmd = re.search(r'^torchrun --nnodes .*?(?=\n\n|\n```)', text, re.M | re.S)[0].replace('\\\n', ' ')
+    words = cmd.split()
+    return words[:words.index('$(which') + 2]
+
+def test_the_readme_command_is_the_one_the_harness_runs():
+    words = [str(w) for w in torchrun_command(2, 'node0.example.org', [], run_id='sel-paper', nproc=8)]
+    assert readme_command() == ['torchrun', *words[1:-1], '$(which', 'sel_bench)'], readme_command()
+
+@needs_namespaces
+def test_two_machines_at_100_mbits_run_the_readme_command(cluster, tmp_path):
+    j = job(cluster, tmp_path/'out')
+    assert j.ok, j.failures()
+    comm = json.loads((tmp_path/'out'/'seed0'/'final_baseline.json').read_text())['comm']
+    assert comm['world'] == 2 and comm['hook'] == 'allreduce'
+    assert (tmp_path/'out'/'comm.csv').exists() and 'on cpu × 2 processes' in j.runs['node0'].out
+    sent = j.link['node1'][0]  # what node1 put on its link: its allreduce payload, the rendezvous, the start-up broadcasts
+    assert comm['bytes_sent'] <= sent <= 3 * comm['bytes_sent'] + 2_000_000, (sent, comm['bytes_sent'])
+
+@needs_namespaces
+def test_a_machine_killed_mid_run_ends_the_other_in_one_line_and_resume_gives_the_whole_runs_rows(cluster, tmp_path):
+    "With the guilt-sparse hook, as the README runs it: its residuals are in the checkpoint too."
+    whole, killed = tmp_path/'whole', tmp_path/'killed'
+    assert job(cluster, whole, *GUILT).ok
+    j = job(cluster, killed, *GUILT, envs={'node1': dict(SEL_FAULT=KILL)})
+    n0, n1 = j.runs['node0'], j.runs['node1']
+    assert n1.status not in (0, None) and n0.status == 1, j.failures()
+    assert n0.seconds <= n1.seconds + 20  # node0 saw node1 gone at its next collective, and did not hang
+    said = [l for l in n0.err.splitlines() if l.startswith('sel_bench: error:')]
+    assert said == [said[0]] and 'another rank is gone (' in said[0], n0.err[-3000:]
+    assert 'sel_nb/' not in n0.err, 'a traceback from sel_nb, not one line'
+    assert len(pd.read_csv(killed/'seed0'/'hist_baseline.csv')) == 1  # one epoch written before the kill
+    assert json.loads((killed/'config.json').read_text())['nproc'] == 2  # the world of both machines, recorded
+    r = job(cluster, killed, *GUILT, '--resume')
+    assert r.ok, r.failures()
+    assert_same_rows(killed, whole, ['baseline'], files=('hist', 'points'))
+
+@needs_namespaces
+def test_a_machine_that_cannot_reach_the_rendezvous_fails_in_one_line(cluster, tmp_path):
+    sh('ip', '-n', cluster.nodes[1].ns, 'link', 'set', 'eth0', 'down')  # node1's cable pulled
+    j = job(cluster, tmp_path/'out')
+    n0, n1 = j.runs['node0'], j.runs['node1']
+    assert n1.status not in (0, None) and n1.seconds < WAITS['read_timeout'] + 30, (n1.status, n1.seconds)
+    assert 'cannot reach the rendezvous at node0:29500' in failure_line(n1), (failure_line(n1), n1.err[-3000:])
+    assert n0.status not in (0, None) and n0.seconds < WAITS['join_timeout'] + 30, (n0.status, n0.seconds)
+    assert 'did not join the rendezvous in time' in failure_line(n0), (failure_line(n0), n0.err[-3000:])
