@@ -145,7 +145,7 @@ def launch(nproc:int, argv:list): # processes, and sel_bench's arguments
     return subprocess.run(cmd, env=env).returncode
 
 # %% ../nbs/11_benchmark.ipynb #5ba023ff
-def sel_bench(preset:str='quick', # smoke, quick or paper
+def sel_bench(preset:str='quick', # smoke, quick, study or paper
               experiments:Param("systems to run, keys of the registry, e.g. baseline selective_stale (default: the seed's four)", str, nargs='+')=None,
               seeds:Param("seeds, e.g. 0 1 2 (default: the preset's)", int, nargs='+')=None,
               data_dir:str=None, # data folder (default: the dataset's own search; CIFAR-10: ./data, downloaded)
