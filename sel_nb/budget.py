@@ -106,7 +106,7 @@ class BudgetCB(Callback):
         if flops <= 0: raise ValueError(f"a budget must be positive, got {flops} FLOPs")
         budget_lr(0.5, schedule, warmup, end)  # a bad schedule is refused here, not at the first step
         self.flops, self.lr, self.schedule, self.warmup, self.end = flops, lr, schedule, warmup, end
-        self.step_cost, self.last, self.steps = 0.0, None, 0
+        self.step_cost, self.last = 0.0, None  # the dearest step so far, and the FLOPs spent before the last one
 
     def before_fit(self):
         self.tally = next(cb for cb in self.learn.cbs if isinstance(cb, AccountingCB))
@@ -127,9 +127,8 @@ def before_batch(self:BudgetCB):
     if self.last is not None: self.step_cost = max(self.step_cost, spent - self.last)
     self.last = spent
     if spent >= self.flops: raise CancelEpochException()
-    self.share = min(1.0, (spent + self.step_cost) / self.flops)
-    set_lr(self.learn.opt, self.lr * budget_lr(self.share, self.schedule, self.warmup, self.end))
-    self.steps += 1
+    share = min(1.0, (spent + self.step_cost) / self.flops)  # what this step will have spent
+    set_lr(self.learn.opt, self.lr * budget_lr(share, self.schedule, self.warmup, self.end))
 
 @patch
 def after_epoch(self:BudgetCB):
@@ -137,10 +136,10 @@ def after_epoch(self:BudgetCB):
     self.learn.full_eval = self.spent() >= self.flops
 
 @patch
-def state_dict(self:BudgetCB): return dict(step_cost=self.step_cost, last=self.last, steps=self.steps)
+def state_dict(self:BudgetCB): return dict(step_cost=self.step_cost, last=self.last)
 
 @patch
-def load_state_dict(self:BudgetCB, sd): self.step_cost, self.last, self.steps = sd['step_cost'], sd['last'], sd['steps']
+def load_state_dict(self:BudgetCB, sd): self.step_cost, self.last = sd['step_cost'], sd['last']
 
 # %% ../nbs/05f_budget.ipynb #fa048239
 class RS2Phase(DensePhase):

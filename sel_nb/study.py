@@ -44,10 +44,9 @@ def study_runs(out:Path): # a study folder
     runs = pd.concat([_runs(f, b) for b, f in budget_folders(out).items()] + [_runs(Path(out)/NATURAL)], ignore_index=True)
     if not len(runs): raise ValueError(f"{out} holds no finished budget runs (no budget_*/summary_runs.csv)")
     base = runs[(runs.experiment == 'baseline') & runs.budget.notna()]
-    unit = (base.flops_measured_T / base.budget).groupby(base.seed).mean()  # a budget of 1, in executed TFLOPs, per seed
-    share = lambda r, T: T / unit.get(r.seed, np.nan)
-    runs['budget'] = [share(r, r.flops_measured_T) if r.natural else r.budget for _, r in runs.iterrows()]
-    runs['charged'] = runs.budget + [share(r, r.uncharged_T) for _, r in runs.iterrows()]
+    unit = runs.seed.map((base.flops_measured_T / base.budget).groupby(base.seed).mean())  # a budget of 1 in executed TFLOPs, the run's seed's
+    runs['budget'] = runs.budget.where(~runs.natural.astype(bool), runs.flops_measured_T / unit)
+    runs['charged'] = runs.budget + runs.uncharged_T / unit
     return runs
 
 # %% ../nbs/09d_study.ipynb #9410e162
