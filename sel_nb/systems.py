@@ -57,7 +57,7 @@ class Preset:
     vit_depth:int=4 # ViT: blocks
     vit_heads:int=4 # ViT: attention heads per block
     patch:int=4 # ViT: side of a square patch (must divide the image's sides)
-    head_threshold:float=0.5 # head freezing: a head freezes once its guilt stays below this share of its start
+    head_threshold:float=1.1 # head freezing: a head freezes once its guilt stays below this share of its start (chosen on a validation split)
     train_per_class:int=0 # regime: images of each class drawn from the training set (0: all of them)
     imbalance:float=1.0 # regime: long-tailed classes, the first class's count over the last one's (1: as loaded)
     label_noise:float=0.0 # regime: share of the training labels changed to another class
@@ -229,10 +229,12 @@ def freezer(s:RunSetup):
     return GuiltFreezeCB(s.preset.freeze_threshold, every=max(1, -(-s.n_train // s.preset.batch_size) // 8))
 
 # %% ../nbs/06_systems.ipynb #f9a5adad
-def head_freezer(s:RunSetup):
-    "A `HeadFreezeCB` with the preset's head threshold, checking eight times per epoch (the ViT's heads)."
-    if s.preset.model != 'vit': raise ValueError(f"head freezing needs the ViT's attention heads; run it with model='vit', not {s.preset.model!r}")
-    return HeadFreezeCB(s.preset.head_threshold, every=max(1, -(-s.n_train // s.preset.batch_size) // 8))
+def head_freezer(pick:str='guilt'):
+    "A function `RunSetup -> HeadFreezeCB`: the preset's head threshold, eight checks per epoch, heads picked by `pick` (the ViT's heads)."
+    def make(s:RunSetup):
+        if s.preset.model != 'vit': raise ValueError(f"head freezing needs the ViT's attention heads; run it with model='vit', not {s.preset.model!r}")
+        return HeadFreezeCB(s.preset.head_threshold, every=max(1, -(-s.n_train // s.preset.batch_size) // 8), pick=pick, seed=s.seed)
+    return make
 
 # %% ../nbs/06_systems.ipynb #b19cd001
 def rs2_recipe(s:RunSetup):
@@ -326,7 +328,9 @@ register(System('balanced_class', 'Balanced, half by class E', '#7b3294', balanc
 register(System('balanced_random', 'Balanced, random half (control)', '#bababa', balanced_recipe(selector('random')), default=False, role='control'))
 register(System('guilt_freeze', 'Guilt freezing', '#64b5cd', lean_recipe('freeze', freezer), default=False))
 register(System('stale_freeze', 'Stale selective + freezing', '#2f4b7c', lean_recipe('selective', selector(stale=True), freezer), default=False))
-register(System('head_freeze', 'Head freezing (ViT)', '#e07b39', lean_recipe('freeze', head_freezer), default=False, model='vit'));
+register(System('head_freeze', 'Head freezing (ViT)', '#e07b39', lean_recipe('freeze', head_freezer()), default=False, model='vit', role='contender'))
+register(System('head_freeze_random', 'Head freezing, random heads (control)', '#b07850', lean_recipe('freeze', head_freezer('random')), default=False,
+                model='vit', role='control'));
 
 # %% ../nbs/06_systems.ipynb #9de59af5
 def default_systems():

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['POOLS', 'AttentionHead', 'GatedAttention', 'fused_reference', 'PatchEmbed', 'MLP', 'Block', 'PoolHead', 'ViT',
            'build_vit', 'attention_layers', 'set_head_frozen', 'head_gate_grads', 'HeadFreezeCB', 'heads_to_freeze',
-           'plot_head_guilt', 'head_trace']
+           'at_random', 'plot_head_guilt', 'head_trace']
 
 # %% ../nbs/05d_vit.ipynb #4604f411
 import torch
@@ -163,8 +163,12 @@ class HeadFreezeCB(Callback):
                  every:int=100, # steps between checks
                  patience:int=2, # checks in a row below the threshold
                  smoothing:float=0.9, # of the guilt over steps
-                 min_active:int=1): # heads of each layer that always train
+                 min_active:int=1, # heads of each layer that always train
+                 pick:str='guilt', # which heads freeze: the lowest in guilt, or 'random' (as many, drawn at random: the control)
+                 seed:int=0): # of the random draws
+        if pick not in ('guilt', 'random'): raise ValueError(f"HeadFreezeCB: pick is 'guilt' or 'random', not {pick!r}")
         self.threshold, self.every, self.patience, self.smoothing, self.min_active = threshold, every, patience, smoothing, min_active
+        self.pick, self.seed = pick, seed
         self.guilt, self.ref, self.below, self.frozen, self.steps, self.trace = None, None, None, [], 0, []
 
     def before_epoch(self):
@@ -191,6 +195,17 @@ def heads_to_freeze(rel:list, # layers × heads: guilt over its start
         out += [(l, h) for h in ready[:max(0, len(active) - min_active)]]
     return out
 
+def at_random(chosen:list, # (layer, head) pairs `heads_to_freeze` chose
+              frozen:set, widths:list, # (layer, head) already frozen; heads per layer
+              gen:torch.Generator):
+    "As many heads of each layer as `chosen` holds, drawn at random from the layer's heads not yet frozen."
+    out = []
+    for l, n in enumerate(widths):
+        active = [h for h in range(n) if (l, h) not in frozen]
+        k = sum(1 for cl, _ in chosen if cl == l)
+        out += [(l, active[i]) for i in torch.randperm(len(active), generator=gen)[:k].tolist()]
+    return out
+
 # %% ../nbs/05d_vit.ipynb #de2a75fa
 from fastcore.basics import patch
 
@@ -202,7 +217,10 @@ def check(self:HeadFreezeCB):
     if self.ref is None: self.ref, self.below = g, [[0] * len(r) for r in g]; return
     rel = [[a / max(r, 1e-30) for a, r in zip(ga, ra)] for ga, ra in zip(g, self.ref)]
     self.below = [[b + 1 if x < self.threshold else 0 for b, x in zip(br, xr)] for br, xr in zip(self.below, rel)]
-    for l, h in heads_to_freeze(rel, self.below, set(self.frozen), self.patience, self.min_active):
+    chosen = heads_to_freeze(rel, self.below, set(self.frozen), self.patience, self.min_active)
+    if self.pick == 'random':  # a draw of its own at every check, so a resumed run draws alike
+        chosen = at_random(chosen, set(self.frozen), [len(r) for r in g], torch.Generator().manual_seed(self.seed * 1_000_003 + self.steps))
+    for l, h in chosen:
         set_head_frozen(self.layers[l], h, True); self.frozen.append((l, h))
 
 @patch
