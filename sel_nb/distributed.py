@@ -173,12 +173,13 @@ def after_fit(self:DDPCB): self.learn.wrapper, self.learn.reduce = None, noop
 # %% ../nbs/05b_distributed.ipynb #f9b21ca6
 @patch
 def summary(self:DDPCB):
-    "The bytes this rank's hook sent, for the run's final summary."
+    "The bytes this rank's hook sent and the seconds buckets spent in its hands, for the run's final summary."
     rate, dense, sent = self.state.compression_stats()
     buffers = sum(b.numel() * b.element_size() for b in self.learn.model.buffers())  # DDP broadcasts them before each forward
     return dict(hook=self.kind, options=self.kw, world=self.w, steps=self.state.iter, bytes_sent=sent, bytes_dense=dense,
                 bytes_per_step=sent / max(self.state.iter, 1), dense_per_step=dense / max(self.state.iter, 1),
-                compression=rate, buffer_bytes_per_step=buffers)
+                compression=rate, buffer_bytes_per_step=buffers, hook_seconds=self.state.seconds,
+                hook_seconds_per_step=self.state.seconds / max(self.state.iter, 1))
 
 @patch
 def state_dict(self:DDPCB):

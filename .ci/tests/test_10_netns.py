@@ -1,11 +1,12 @@
 """Two machines over a slow link, made of network namespaces (`sel_nb.netns`): the README's multi-node command on two
 machines at 100 Mbit/s, the link's bytes against the hook's own count, one machine killed in the middle of a run,
-`--resume` on both machines after it, and a machine that cannot reach the rendezvous. Needs root and iproute2;
-elsewhere those tests skip with one line that says why."""
+`--resume` on both machines after it, a machine that cannot reach the rendezvous, and the bandwidth sweep's folders and
+table (`sel_nb.bandwidth`). Needs root and iproute2; elsewhere those tests skip with one line that says why."""
 import json, re
 import pandas as pd
 import pytest
 from sel_nb.netns import Cluster, run_job, torchrun_command, why_no_namespaces, failure_line, sh
+from sel_nb.bandwidth import sweep, write_bandwidth
 from conftest import ROOT
 from test_2_bench_cli import assert_same_rows
 
@@ -42,6 +43,7 @@ def test_two_machines_at_100_mbits_run_the_readme_command(cluster, tmp_path):
     assert j.ok, j.failures()
     comm = json.loads((tmp_path/'out'/'seed0'/'final_baseline.json').read_text())['comm']
     assert comm['world'] == 2 and comm['hook'] == 'allreduce'
+    assert 0 < comm['hook_seconds'] < pd.read_csv(tmp_path/'out'/'seed0'/'hist_baseline.csv').time_s.iloc[-1]
     assert (tmp_path/'out'/'comm.csv').exists() and 'on cpu × 2 processes' in j.runs['node0'].out
     sent = j.link['node1'][0]  # what node1 put on its link: its allreduce payload, the rendezvous, the start-up broadcasts
     assert comm['bytes_sent'] <= sent <= 3 * comm['bytes_sent'] + 2_000_000, (sent, comm['bytes_sent'])
@@ -73,3 +75,18 @@ def test_a_machine_that_cannot_reach_the_rendezvous_fails_in_one_line(cluster, t
     assert 'cannot reach the rendezvous at node0:29500' in failure_line(n1), (failure_line(n1), n1.err[-3000:])
     assert n0.status not in (0, None) and n0.seconds < WAITS['join_timeout'] + 30, (n0.status, n0.seconds)
     assert 'did not join the rendezvous in time' in failure_line(n0), (failure_line(n0), n0.err[-3000:])
+
+@needs_namespaces
+def test_the_sweep_runs_each_hook_in_its_folder_once_and_writes_the_table(tmp_path):
+    args = dict(rates=('100mbit',), hooks=('allreduce', 'guilt:0.005'), seeds=(0,), preset='smoke', timeout=180, argv=('--trial', '2'))
+    assert sweep(tmp_path, **args) == []
+    assert sweep(tmp_path, **args) == []  # finished folders are skipped: one job each
+    for hook in ('allreduce', 'guilt_0.005'):
+        jobs = json.loads((tmp_path/'100mbit'/hook/'link.json').read_text())
+        assert len(jobs) == 1 and jobs[0]['ok'] and jobs[0]['link']['node1']['sent'] > 0
+    t = write_bandwidth(tmp_path).set_index('hook')
+    assert list(t.index) == ['allreduce', 'guilt:0.005'] and (t.n == 1).all()
+    assert (t.hook_ms > 0).all() and (t.hook_ms < t.step_ms).all()
+    assert (t.link_per_step >= t.bytes_per_step).all()  # the link carries the payload and more
+    assert t.time_ratio['allreduce'] == 1 and t.reach['allreduce'] == 1  # dense against itself
+    assert {'bandwidth.txt', 'bandwidth.csv', 'bandwidth.png'} <= {f.name for f in tmp_path.iterdir()}

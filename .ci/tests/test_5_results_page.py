@@ -2,12 +2,14 @@
 emulation for pages opened from disk; a dead proxy and a resolver that resolves nothing for every host but this machine).
 The committed `results/quick/index.html` is opened from disk and from the built docs site; pages for a folder with one
 system and one seed, and for one with a history missing and a system the registry does not know, are written in a temp
-folder. `results/selective/index.html` (a folder with points files) shows accuracy against executed FLOPs and time; a smoke
-budget study (`sel_bench --budgets`) made here shows its frontier, its verdicts and the links to each budget's page.
+folder. `results/selective/index.html` (a folder with points files) shows accuracy against executed FLOPs and time; `results/distributed/index.html` (two
+processes, three systems since removed from the registry) its communication; a smoke budget study (`sel_bench --budgets`)
+made here shows its frontier, its verdicts and the links to each budget's page; a toy bandwidth sweep (a `bandwidth.csv`
+made up here) its step time against the link, its hook time against the model, its table and the links to its runs' pages.
 Checked: no request leaves the machine (DevTools' performance log), no console error, a hovered point's tooltip
 shows the value in the CSV or summary.json, every tab and switch changes what is drawn, nothing overflows 390 px.
 Screenshots go to `_shots/results_page_desktop.png` and `_shots/results_page_phone.png` (copied to `docs/results_page.png`
-and `docs/results_page_phone.png`), and `_shots/results_page_{points,frontier,verdicts}{,_phone}.png`.
+and `docs/results_page_phone.png`), and `_shots/results_page_{points,frontier,verdicts,comm,bwtime,bwmodel,bwtable}{,_phone}.png`.
 """
 import json, re, shutil
 import pandas as pd
@@ -18,12 +20,14 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from conftest import BIN, ROOT, chrome, run, shot
 from sel_nb.results_page import results_page_html, write_results_page
+from sel_nb.bandwidth import BANDWIDTH_FILES, hook_label, sweep_folder
+from sel_nb.comm import comm_seconds
 
 QUICK = ROOT/'results'/'quick'
 PAGE = QUICK/'index.html'
 SELECTIVE = ROOT/'results'/'selective'
-COMMITTED = [p.parent for p in sorted(ROOT.glob('results/*/index.html')) if p.read_text().count('id="sel-data"') == 1
-             and p.parent.name not in ('distributed', 'distributed_validation')]  # their DDP systems left the registry: pages kept as run
+DISTRIBUTED = ROOT/'results'/'distributed'
+COMMITTED = [p.parent for p in sorted(ROOT.glob('results/*/index.html')) if p.read_text().count('id="sel-data"') == 1]
 SEVERED = ['--proxy-server=http://127.0.0.1:9', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1']
 
 @pytest.fixture(scope='module')
@@ -102,6 +106,27 @@ def study(tmp_path_factory):
     out = tmp_path_factory.mktemp('study')/'study'
     run([BIN/'sel_bench', '--preset', 'smoke', '--budgets', '0.5', '1', '--seeds', '0', '1', '--experiments', 'baseline', 'rs2',
          'rho_loss', 'sel95', '--set', 'imbalance=10', '--out', out, '--no-progress'], timeout=900)
+    write_results_page(out)
+    return out
+
+@pytest.fixture(scope='module')
+def sweep(tmp_path_factory):
+    """A toy bandwidth sweep with its page: `bandwidth.csv` for 1 Gbit/s (seed 0) and 100 Mbit/s (seeds 0 and 1) × dense
+    allreduce and guilt 0.5%, made up around `comm_seconds` (hook time 3 ms + 1.5 × the model), and a stand-in page in
+    `1gbit/allreduce/` only."""
+    out, rows = tmp_path_factory.mktemp('sweep')/'sweep', []
+    for rate, gbit, seeds in (('1gbit', 1.0, (0,)), ('100mbit', 0.1, (0, 1))):
+        for hook, sent in (('allreduce', 705032.0), ('guilt:0.005', 7056.0)):
+            for s in seeds:
+                ms = 3 + 1.5e3 * comm_seconds(sent, 2, gbit, 'allgather' if hook.startswith('guilt') else 'allreduce')
+                rows.append(dict(rate=rate, gbit=gbit, hook=hook, label=hook_label(hook), seed=s, world=2, steps=2814, time_s=2.814 * (40 + 2 * s + ms),
+                                 step_ms=40 + 2 * s + ms, hook_ms=ms, bytes_per_step=sent, link_per_step=1.05 * sent, test_full=0.9 + 0.002 * s))
+    runs = pd.DataFrame(rows)
+    dense = runs[runs.hook == 'allreduce'].set_index(['rate', 'seed']).time_s
+    runs['time_ratio'] = runs['reach'] = runs.time_s / dense.loc[list(zip(runs.rate, runs.seed))].to_numpy()
+    out.mkdir(); runs.to_csv(out/BANDWIDTH_FILES['runs'], index=False)
+    (f := sweep_folder(out, '1gbit', 'allreduce')).mkdir(parents=True)
+    shutil.copy(DISTRIBUTED/'config.json', f/'config.json'); (f/'index.html').write_text('<!DOCTYPE html><title>a run</title>')
     write_results_page(out)
     return out
 
@@ -312,3 +337,90 @@ def test_new_views_fit_a_phone(driver, study, page, tabs):
             shot(driver, f'results_page_{tab}_phone')
         assert errors(driver) == []
     finally: driver.execute_cdp_cmd('Emulation.clearDeviceMetricsOverride', {})
+
+def visible_tabs(driver): return js(driver, '[...document.querySelectorAll(".tabs button")].filter(b => !b.hidden).map(b => b.dataset.tab)')
+
+def test_comm_view(driver):
+    "A distributed run's Communication tab: bytes per step and rank (log) beside the dense allreduce's, by the labels the runs saved; a folder in one process has no such tab."
+    offline(driver)
+    open_page(driver, PAGE.as_uri())
+    assert 'comm' not in visible_tabs(driver)
+    open_page(driver, (DISTRIBUTED/'index.html').as_uri())
+    assert 'comm' in visible_tabs(driver)
+    pick(driver, 'tab', 'comm')
+    systems = ['Baseline', 'DDP, guilt-sparse 0.5%', 'DDP, guilt-sparse 0.1%', 'DDP, PowerSGD rank 1']
+    assert js(driver, 'P.charts.comm.data.labels') == systems  # the registry no longer has the last three: the labels their runs saved
+    assert js(driver, 'P.charts.comm.options.scales.y.type') == 'logarithmic'
+    comm = pd.read_csv(DISTRIBUTED/'comm.csv', index_col='experiment')
+    opacity, title, lines = hover(driver, 'comm', 'bytes sent per step and rank', 3)
+    assert opacity == 1 and title == 'DDP, PowerSGD rank 1'
+    assert lines == [f"bytes sent per step and rank: {comm.bytes_per_step['ddp_powersgd1']:,.0f} B (all 3 seeds)"]  # the seeds differ by less than a byte
+    assert js(driver, 'P.charts.comm.tooltip.afterBody') == ['hook: powersgd, rank 1, 2 processes', f"{sig(comm.compression.ddp_powersgd1)}× fewer bytes than a dense allreduce"]
+    rows = js(driver, '[...document.querySelectorAll("#comm-table tbody tr")].map(r => [...r.cells].map(c => c.textContent))')
+    assert [r[0] for r in rows] == systems and [r[6].split(' ')[0] for r in rows] == [f'{c:.1f}' for c in comm.compression]
+    assert js(driver, 'document.querySelector("#c-hooktime").closest("figure").hidden')  # its runs predate the hooks' clock
+    assert 'recorded no hook time' in js(driver, 'document.querySelector("#n-comm").textContent')
+    shot(driver, 'results_page_comm', full=False)
+    pick(driver, 'seed', '1')
+    assert js(driver, 'P.charts.comm.data.datasets[0].err.every(e => e === null)')  # one seed: no spread
+    assert errors(driver) == [] and leaving(requests(driver)) == []
+
+def test_bandwidth_page(driver, sweep):
+    "A sweep's page: step time against the link (a line per hook, error bars over seeds), hook time against the model, the table, links to the run pages that exist."
+    offline(driver)
+    open_page(driver, (sweep/'index.html').as_uri())
+    assert errors(driver) == [] and leaving(requests(driver)) == []
+    assert visible_tabs(driver) == ['bwtime', 'bwmodel', 'bwtable']
+    runs = pd.read_csv(sweep/'bandwidth.csv')
+    sets = {d[0]: d[1] for d in json.loads(drawn(driver, 'bwtime')[0])}
+    assert list(sets) == ['dense allreduce', 'guilt 0.5%'] and [p['x'] for p in sets['guilt 0.5%']] == [0.1, 1]
+    m = runs[(runs.hook == 'guilt:0.005') & (runs.gbit == 0.1)].step_ms.agg(['mean', 'min', 'max'])
+    opacity, title, lines = hover(driver, 'bwtime', 'guilt 0.5%', 0)
+    assert opacity == 1 and title == 'link 0.1 Gbit/s'
+    assert lines == [f"guilt 0.5%: {sig(m['mean'])} ms (mean of 2 seeds; {sig(m['min'])} to {sig(m['max'])} ms)"]
+    shot(driver, 'results_page_bwtime', full=False)
+    pick(driver, 'tab', 'bwmodel')
+    labels = [d[0] for d in json.loads(drawn(driver, 'bwmodel')[0])]
+    assert labels == ['dense allreduce', 'guilt 0.5%', 'measured = predicted', 'fit: 3.0 ms + 1.50 × predicted']
+    shot(driver, 'results_page_bwmodel', full=False)
+    pick(driver, 'tab', 'bwtable')
+    rows = js(driver, '[...document.querySelectorAll("#bw-table tbody tr")].map(r => [...r.cells].map(c => c.textContent))')
+    assert [r[:3] for r in rows] == [['1 Gbit/s', 'dense allreduce', '1'], ['1 Gbit/s', 'guilt 0.5%', '1'], ['0.1 Gbit/s', 'dense allreduce', '2'], ['0.1 Gbit/s', 'guilt 0.5%', '2']]
+    shot(driver, 'results_page_bwtable')
+    links = js(driver, '[...document.querySelectorAll("#pages a")].map(a => a.getAttribute("href"))')
+    assert links == ['1gbit/allreduce/index.html', 'bandwidth.csv'] and all((sweep/l).is_file() for l in links)
+    assert '100mbit/allreduce/index.html: missing' in js(driver, 'document.querySelector("#notices").textContent')
+    pick(driver, 'tab', 'bwmodel'); pick(driver, 'seed', '1')  # seed 1 ran on the slow link only
+    assert [p['x'] for p in json.loads(drawn(driver, 'bwmodel')[0])[0][1]] == pytest.approx([1e3 * comm_seconds(705032, 2, 0.1)])
+    assert errors(driver) == [] and leaving(requests(driver)) == []
+
+@pytest.mark.parametrize('page,tabs', [('distributed', ['comm']), ('sweep', ['bwtime', 'bwmodel', 'bwtable'])])
+def test_comm_and_sweep_fit_a_phone(driver, sweep, page, tabs):
+    offline(driver)
+    driver.execute_cdp_cmd('Emulation.setDeviceMetricsOverride', dict(width=390, height=844, deviceScaleFactor=2, mobile=True))
+    try:
+        open_page(driver, ((DISTRIBUTED if page == 'distributed' else sweep)/'index.html').as_uri())
+        for tab in tabs:
+            pick(driver, 'tab', tab)
+            assert js(driver, 'document.documentElement.scrollWidth') <= 390, f'{page}: {tab} overflows 390 px'
+            shot(driver, f'results_page_{tab}_phone')
+        assert errors(driver) == []
+    finally: driver.execute_cdp_cmd('Emulation.clearDeviceMetricsOverride', {})
+
+def test_comm_hook_time(driver, tmp_path):
+    "Runs whose hooks kept a clock (`hook_seconds_per_step`) show the time in the hook per step, in ms."
+    out = shutil.copytree(ROOT/'results'/'distributed_validation', tmp_path/'timed')
+    for i, f in enumerate(sorted(out.glob('seed0/final_*.json'))):
+        d = json.loads(f.read_text()); d['comm'] |= dict(hook_seconds=0.5 * (i + 1), hook_seconds_per_step=0.5 * (i + 1) / d['comm']['steps'])
+        f.write_text(json.dumps(d))
+    write_results_page(out)
+    offline(driver)
+    open_page(driver, (out/'index.html').as_uri())
+    pick(driver, 'tab', 'comm')
+    assert not js(driver, 'document.querySelector("#c-hooktime").closest("figure").hidden')
+    steps = json.loads((out/'seed0'/'final_baseline.json').read_text())['comm']['steps']
+    assert js(driver, 'P.charts.hooktime.data.datasets[0].data[0]') == pytest.approx(1e3 * 0.5 / steps, rel=1e-5)
+    rows = js(driver, '[...document.querySelectorAll("#comm-table tbody tr")].map(r => [...r.cells].map(c => c.textContent))')
+    assert rows[0][4:8] == ['705,032', '705,032', '1.0', f'{1e3 * 0.5 / steps:.2f}']
+    shot(driver, 'results_page_comm_timed', full=False)
+    assert errors(driver) == []

@@ -118,7 +118,8 @@ function draw(id, type, datasets, scales, tooltip) {
     type, data: {labels: scales.labels, datasets}, plugins: [spread],
     options: {animation: false, maintainAspectRatio: false, interaction: {mode: 'nearest', intersect: false},
               scales: {x: scales.x, y: scales.y},
-              plugins: {legend: {onClick: legendClick(id), labels: {boxWidth: 12, font: {size: 11}}}, tooltip: {callbacks: tooltip}}},
+              plugins: {legend: {onClick: legendClick(id), labels: {boxWidth: 12, font: {size: 11}}},
+                        tooltip: {callbacks: tooltip, filter: (item) => !item.dataset.guide}}},
   });
   return charts[id];
 }
@@ -258,11 +259,119 @@ const views = {
       note(id, [!state.esys ? 'No system in this folder records embarrassment (only SEL systems do).' : `${seedLabel().replace(', band: min–max', '')}; dense epochs (warm-up) have no E or C: the gaps.`]);
     }
   },
+  comm() { const rows = commRows(); commChart(rows); hookTimeChart(rows); $('#comm-table').innerHTML = commTable(rows); },
   stages() { $('#stages-runs').innerHTML = stagesRuns(); },
   frontier() { frontierChart(); },
   verdicts() { $('#verdict-tables').innerHTML = verdictTables(); },
   summary() { $('#summary-table').innerHTML = summaryTable(); $('#run-table').innerHTML = runTable(); },
+  bwtime() { bwTimeChart(); },
+  bwmodel() { bwModelChart(); },
+  bwtable() { $('#bw-table').innerHTML = bwTable(); },
 };
+
+// ------------------------------------------------------------------ a distributed run's communication
+const hasComm = () => D.systems.some((s) => Object.values((D.finals || {})[s.key] || {}).some((f) => f.comm));
+const commRuns = (key) => runs(key, D.finals).map((f) => f.comm).filter(Boolean);  // the drawn runs' `comm`, from their final summaries
+function spreadOf(cs, col, scale = 1) {  // mean, std, min and max over runs of one value; null where no run has it
+  const v = cs.map((c) => c[col]).filter((x) => x != null).map((x) => x * scale);
+  return v.length ? {y: mean(v), sd: std(v), lo: Math.min(...v), hi: Math.max(...v), n: v.length} : null;
+}
+const bytes = (v) => Math.round(v).toLocaleString('en');
+const bytesShort = (v) => (v >= 1e6 ? sig(v / 1e6) + ' MB' : v >= 1e3 ? sig(v / 1e3) + ' kB' : sig(v) + ' B');
+const logTick = (f) => (v) => { const m = v / 10 ** Math.floor(Math.log10(v) + 1e-9); return [1, 2, 5].some((k) => Math.abs(m - k) < 1e-6) ? f(v) : ''; };  // 1, 2, 5 × 10^k
+const hookName = (c) => [c.hook, ...Object.entries(c.options || {}).map(([k, v]) => `${k} ${v}`)].join(', ');
+function commRows() {  // per system with a distributed run: its hook, processes, bytes per step, the dense allreduce's, compression, hook ms per step
+  return D.systems.map((s) => ({s, cs: commRuns(s.key)})).filter((r) => r.cs.length).map(({s, cs}) => ({
+    s, hook: hookName(cs[0]), world: cs[0].world, n: cs.length, bytes: spreadOf(cs, 'bytes_per_step'), dense: spreadOf(cs, 'dense_per_step'),
+    compression: spreadOf(cs, 'compression'), ms: spreadOf(cs, 'hook_seconds_per_step', 1e3)}));
+}
+function commBars(rows, stat, label, fmt) {  // a bar per system, its colour, error bars min–max over the seeds drawn
+  return {label, data: rows.map((r) => r[stat].y), rows, stat, fmt, backgroundColor: rows.map((r) => alpha(r.s.color, 0.8)),
+          borderColor: rows.map((r) => r.s.color), errColor: '#333', err: rows.map((r) => (r[stat].n > 1 ? {y: [r[stat].lo, r[stat].hi]} : null))};
+}
+const commTooltip = {
+  title: (items) => items[0].dataset.rows[items[0].dataIndex].s.label,
+  label: (c) => { const ds = c.dataset, v = ds.rows[c.dataIndex][ds.stat];
+    const range = ds.fmt(v.lo) === ds.fmt(v.hi) ? ` (all ${v.n} seeds)` : ` (mean of ${v.n} seeds; ${ds.fmt(v.lo)} to ${ds.fmt(v.hi)})`;
+    return `${ds.label}: ${ds.fmt(v.y)}` + (v.n > 1 ? range : ''); },
+  afterBody: (items) => { const r = items[0].dataset.rows[items[0].dataIndex];
+    return [`hook: ${r.hook}, ${r.world} processes`, r.compression && `${sig(r.compression.y)}× fewer bytes than a dense allreduce`].filter(Boolean); },
+};
+function commChart(rows) {  // bytes per step (log), the dense allreduce's as a black tick on each bar
+  const B = (v) => bytes(v) + ' B', dense = {...commBars(rows, 'dense', 'dense allreduce', B), type: 'line', showLine: false, pointStyle: 'line',
+    pointRadius: 14, pointHoverRadius: 14, borderWidth: 2.5, borderColor: '#222', backgroundColor: '#222', err: null};
+  const vals = rows.flatMap((r) => [r.bytes.lo, r.bytes.hi, r.dense.y]);
+  const y = axis('bytes per step and rank (log scale)', {log: true, fmt: logTick(bytesShort)});
+  if (vals.length) Object.assign(y, {min: 10 ** Math.floor(Math.log10(Math.min(...vals) / 2)), max: 10 ** Math.ceil(Math.log10(Math.max(...vals) * 1.5))});  // a log axis draws bars from its minimum
+  draw('comm', 'bar', rows.length ? [commBars(rows, 'bytes', 'bytes sent per step and rank', B), dense] : [],
+       {labels: rows.map((r) => r.s.label), x: {ticks: {autoSkip: false, maxRotation: 60}}, y}, commTooltip);
+  const none = D.systems.filter((s) => !rows.some((r) => r.s === s)).map((s) => s.label);
+  note('comm', [`${seedLabel().replace('band', 'bars')}. What each rank's hook hands to the collective per step, as the hooks count it; black: a dense allreduce of the same gradients.`,
+                none.length && `No distributed run (${seedLabel()}) for: ${none.join(', ')}.`,
+                rows.length && !rows.some((r) => r.ms) && 'These runs recorded no hook time (they predate the hooks\' clock).']);
+}
+function hookTimeChart(rows) {  // shown where a run measured it
+  const timed = rows.filter((r) => r.ms), ms = (v) => v.toFixed(2) + ' ms';
+  $('#c-hooktime').closest('figure').hidden = !timed.length;
+  draw('hooktime', 'bar', timed.length ? [commBars(timed, 'ms', 'hook time per step', ms)] : [],
+       {labels: timed.map((r) => r.s.label), x: {ticks: {autoSkip: false, maxRotation: 60}}, y: reach(axis('ms per step', {min: 0}), timed.flatMap((r) => [r.ms.lo, r.ms.hi]))}, commTooltip);
+  note('hooktime', [timed.length && timed.length < rows.length && `No hook time for: ${rows.filter((r) => !r.ms).map((r) => r.s.label).join(', ')} (runs from before the hooks kept a clock).`,
+                    timed.length && `${seedLabel().replace('band', 'bars')}. From the moment DDP hands a bucket to the hook to the moment its result is ready (compressing, the collective, decompressing), summed over a step's buckets, rank 0's; it overlaps the backward pass.`]);
+}
+function commTable(rows) {
+  const pm = (v, f) => (v ? f(v.y) + (v.sd != null ? ' ± ' + f(v.sd) : '') : 'n/a');
+  return table(['System', 'Hook', 'Processes', 'Seeds', 'Bytes/step and rank', 'Dense allreduce', '× fewer', 'Hook ms/step'],
+               rows.map((r) => [r.s.label, r.hook, r.world, r.n, pm(r.bytes, bytes), pm(r.dense, bytes), pm(r.compression, fixed(1)), pm(r.ms, fixed(2))])) +
+         `<p class="note">${state.seed === 'mean' ? 'Mean ± std over seeds' : `Seed ${esc(state.seed)}`}; bytes per step and rank as the hooks count them (the final summaries' <code>comm</code>); × fewer: a dense allreduce's bytes over the hook's.</p>`;
+}
+
+// ------------------------------------------------------------------ a bandwidth sweep
+const BW = D.bandwidth;
+function hookSets(ycol, xcol) {  // a line per hook over the links: the mean of the seeds drawn, error bars min–max over them
+  const sets = [], absent = [];
+  for (const s of D.systems) {
+    const pts = aggregate(runs(s.key, BW.curves), ycol, xcol, 'gbit').filter((p) => p.y != null);
+    if (!pts.length) { absent.push(s.label); continue; }
+    sets.push({label: s.label, data: pts.map((p) => ({x: p.x, y: p.y})), pts, borderColor: s.color, backgroundColor: s.color, borderWidth: 2,
+               pointRadius: 4, errColor: s.color, err: pts.map((p) => (p.n > 1 ? {y: [p.lo, p.hi]} : null))});
+  }
+  return {sets, absent};
+}
+const msLabel = (c) => { const ds = c.dataset, p = ds.pts[c.dataIndex];
+  return `${ds.label}: ${sig(p.y)} ms` + (p.n > 1 ? ` (mean of ${p.n} seeds; ${sig(p.lo)} to ${sig(p.hi)} ms)` : ''); };
+const errs = (sets) => sets.flatMap((ds) => ds.pts.flatMap((p) => [p.lo, p.hi]));
+function bwTimeChart() {
+  const {sets, absent} = hookSets('step_ms', 'gbit'), links = [...new Set(BW.table.map((r) => r.gbit))];
+  const x = {...axis('link (Gbit/s, log scale)', {log: true, fmt: sig}), min: Math.min(...links) / 1.5, max: Math.max(...links) * 1.5,
+             afterBuildTicks: (ax) => { ax.ticks = links.map((v) => ({value: v})); }};
+  draw('bwtime', 'line', sets, {x, y: reach(axis('step time (ms, log scale)', {log: true}), errs(sets))}, {
+    title: (items) => `link ${sig(items[0].dataset.pts[items[0].dataIndex].x)} Gbit/s`, label: msLabel});
+  note('bwtime', [`${seedLabel().replace('band', 'bars')}. Step time: the run's training wall-clock over its steps (rank 0's).`,
+                  absent.length && `No step time (${seedLabel()}) for: ${absent.join(', ')}.`]);
+}
+function guide(label, data, borderDash) {  // a black line to read the points against, without a tooltip
+  return {label, data, borderDash, borderColor: '#333', backgroundColor: '#333', borderWidth: 1, pointRadius: 0, showLine: true, guide: true};
+}
+function bwModelChart() {  // a point per hook and link, the identity line and fit_link's
+  const {sets, absent} = hookSets('hook_ms', 'predicted_ms'), f = BW.fit, v = sets.flatMap((ds) => ds.pts.flatMap((p) => [p.x, p.lo, p.hi]));
+  const [lo, hi] = [Math.min(...v), Math.max(...v)], along = Array.from({length: 40}, (_, i) => lo * (hi / lo) ** (i / 39));
+  const guides = !sets.length ? [] : [guide('measured = predicted', [{x: lo, y: lo}, {x: hi, y: hi}], [6, 4]),
+    ...(f ? [guide(`fit: ${f.a.toFixed(1)} ms + ${f.b.toFixed(2)} × predicted`, along.map((x) => ({x, y: f.a + f.b * x})).filter((p) => p.y > 0), [2, 3])] : [])];
+  draw('bwmodel', 'scatter', [...sets, ...guides], {x: axis('predicted by comm_seconds (ms per step, log scale)', {log: true}),
+                                                   y: reach(axis('measured hook time (ms per step, log scale)', {log: true}), errs(sets))}, {
+    title: (items) => `predicted ${sig(items[0].dataset.pts[items[0].dataIndex].x)} ms, link ${sig(items[0].dataset.pts[items[0].dataIndex].key)} Gbit/s`, label: msLabel});
+  note('bwmodel', [`${seedLabel().replace('band', 'bars')}. Predicted: bandwidth only (a ring allreduce moves 2(N−1)/N of the payload through each link, an all-gather N−1 payloads); the fit's constant is the fixed cost of a step's communication, its slope how much slower than the link the bytes move.`,
+                   absent.length && `No hook time (${seedLabel()}) for: ${absent.join(', ')} (runs from before the hooks kept a clock).`]);
+}
+function bwTable() {  // bandwidth_table's rows, as bandwidth.txt prints them
+  const pm = (m, s, f) => (m == null ? 'n/a' : f(m) + (s != null ? ' ± ' + f(s) : ''));
+  const reached = (r) => (r.reached ? pm(r.reach, r.reach_std, fixed(2)) : 'not reached') + (r.reached > 0 && r.reached < r.n ? ` (${r.reached}/${r.n})` : '');
+  return table(['Link', 'Hook', 'Seeds', 'Step ms', 'Hook ms', 'Predicted ms', 'Hook bytes/step', 'Link bytes/step', 'Full test', 'Time × dense', 'Time to dense −0.5 pt'],
+    BW.table.map((r) => [`${sig(r.gbit)} Gbit/s`, r.label, r.n, pm(r.step_ms, r.step_ms_std, fixed(1)), pm(r.hook_ms, r.hook_ms_std, fixed(1)),
+      pm(r.predicted_ms, null, fixed(2)), pm(r.bytes_per_step, null, bytes), pm(r.link_per_step, null, bytes), pm(r.test_full, r.test_full_std, pct),
+      pm(r.time_ratio, r.time_ratio_std, fixed(2)), reached(r)])) +
+    `<p class="note">Mean ± std over the seeds of each link and hook (every seed, whichever is chosen above). Predicted: comm_seconds, bandwidth only. Link bytes: what the links' interfaces counted over the job, per step. Time × dense: the run's wall-clock over the dense allreduce's, same link and seed; time to dense −0.5 pt: the training time to the dense allreduce's final full-test accuracy less half a point, as a fraction of the dense allreduce's.</p>`;
+}
 
 // ------------------------------------------------------------------ a budget study
 const STUDY = D.study, BUDGET = "budget (share of the Baseline's executed FLOPs)";
@@ -313,10 +422,16 @@ function verdictTables() {  // per budget: the best system, then each contender 
       points(v.mean) + (v.lo != null ? ` [${points(v.lo)}, ${points(v.hi)}]` : ''), v.n]))}</div>`;
   }).join('') + '<p class="note">The paired difference in full-test accuracy, contender minus control, same seeds; a verdict needs a 95% interval that excludes zero, and two seeds at least.</p>';
 }
+const link = (href, text) => `<a href="${esc(href)}">${esc(text)}</a>`;
+const filesLine = (what, files) => `<p>${what}: ${files.map((f) => link(f, f)).join(' · ') || 'none'}</p>`;
 function studyLinks() {  // each budget's own page, and the study's files
-  const a = (href, text) => `<a href="${esc(href)}">${esc(text)}</a>`;
-  return `<p>Each budget's own page: ${STUDY.pages.map((p) => a(p.href, p.name)).join(' · ') || 'none'}</p>` +
-         `<p>The study's files: ${STUDY.files.map((f) => a(f, f)).join(' · ')}</p>`;
+  return `<p>Each budget's own page: ${STUDY.pages.map((p) => link(p.href, p.name)).join(' · ') || 'none'}</p>` + filesLine("The study's files", STUDY.files);
+}
+function sweepLinks() {  // each run folder's page, a line per link, and the sweep's files
+  const byLink = new Map();
+  for (const p of BW.pages) byLink.set(p.link, [...(byLink.get(p.link) || []), link(p.href, p.name)]);
+  return ([...byLink].map(([l, as]) => `<p>The runs over ${esc(l)}: ${as.join(' · ')}</p>`).join('') || '<p>No run folder here has its page.</p>') +
+         filesLine("The sweep's files", BW.files);
 }
 
 // ------------------------------------------------------------------ tables
@@ -375,13 +490,13 @@ function render() {
     $(`.panel[data-panel="${state.tab}"]`).insertAdjacentHTML('afterbegin', `<p class="notice">This view failed: ${esc(e)}</p>`);
   }
 }
-function setupKind() {  // a study's page: its tabs, its links, no cost or overlay; a run's: the points tab only with points
-  const needs = {points: () => Object.keys(D.points || {}).length};
+function setupKind() {  // a study's or a sweep's page: its tabs, its links, no cost or overlay; a run's: the points and communication tabs only with their data
+  const needs = {points: () => Object.keys(D.points || {}).length, comm: hasComm};
   $$('.tabs button').forEach((b) => { b.hidden = (b.dataset.kind || 'run') !== D.kind || (needs[b.dataset.tab] && !needs[b.dataset.tab]()); });
   state.tab = $$('.tabs button').find((b) => !b.hidden).dataset.tab;
-  if (D.kind !== 'study') return;
+  if (D.kind === 'run') return;
   $('#cost').hidden = $('#overlay-label').hidden = true;
-  $('#pages').innerHTML = studyLinks(); $('#pages').hidden = false;
+  $('#pages').innerHTML = D.kind === 'study' ? studyLinks() : sweepLinks(); $('#pages').hidden = false;
 }
 function setup() {
   setupKind();
