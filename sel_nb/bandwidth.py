@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['RATES', 'HOOKS', 'BANDWIDTH_FILES', 'hook_label', 'sweep_folder', 'finished', 'sweep', 'bandwidth_runs', 'time_to',
-           'with_dense', 'bandwidth_table', 'break_even', 'fit_link', 'plot_bandwidth', 'format_bandwidth',
+           'with_dense', 'bandwidth_table', 'break_even', 'fit_link', 'plot_bandwidth', 'readable', 'format_bandwidth',
            'write_bandwidth']
 
 # %% ../nbs/09e_bandwidth.ipynb #9dd1c726
@@ -164,6 +164,19 @@ def plot_bandwidth(table:pd.DataFrame):
     bx.set_title('The model on paper against the link'); bx.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/09e_bandwidth.ipynb #b9e0f001
+def readable(table:pd.DataFrame):
+    "The table as strings a person reads, one row per link and hook (for a Markdown table: `sel_nb.study.markdown_table`)."
+    ms = lambda m, s, f='{:,.1f}': f.format(m) + (f" ± {f.format(s)}" if not math.isnan(s) else '')
+    def reach(r):
+        if not r.reached: return 'not reached'
+        return ms(r.reach, r.reach_std, '{:.2f}') + (f' ({r.reached}/{r.n} seeds)' if r.reached < r.n else '')
+    rows = [{'hook': r.label, 'seeds': r.n, 'step ms': ms(r.step_ms, r.step_ms_std), 'hook ms': ms(r.hook_ms, r.hook_ms_std),
+             'predicted ms': f'{r.predicted_ms:,.2f}', 'hook bytes/step': f'{r.bytes_per_step:,.0f}', 'link bytes/step': f'{r.link_per_step:,.0f}',
+             'full test %': ms(100 * r.test_full, 100 * r.test_full_std), 'time × dense': ms(r.time_ratio, r.time_ratio_std, '{:.2f}'),
+             'time to dense −0.5 pt × dense': reach(r)} for r in table.itertuples()]
+    return pd.DataFrame(rows, index=[f'{g:g} Gbit/s' for g in table.gbit])
 
 # %% ../nbs/09e_bandwidth.ipynb #869f11a5
 def format_bandwidth(table:pd.DataFrame):
