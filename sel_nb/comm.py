@@ -218,10 +218,11 @@ def bytes_per_step(model:torch.nn.Module, # trained in place
 # %% ../nbs/05c_comm.ipynb #0ec93a66
 def comm_seconds(bytes_per_step:float, # what one worker's hook hands over per step
                  workers:int, gbit:float, # workers, and each link's bandwidth in Gbit/s
-                 collective:str='allreduce'): # 'allreduce' (ring) or 'allgather' (sparse entries)
-    "Seconds of a step's communication on paper, bandwidth only: a ring allreduce moves 2(N−1)/N of the payload through each link, an all-gather (N−1) payloads."
+                 collective:str='allreduce', # 'allreduce' (ring) or 'allgather' (sparse entries)
+                 fixed:float=0.): # seconds a step pays whatever its bytes: latency, the hook's own work
+    "Seconds of a step's communication on paper: `fixed`, plus the bytes at the link's rate; a ring allreduce moves 2(N−1)/N of the payload through each link, an all-gather (N−1) payloads."
     n, b = workers, gbit * 1e9 / 8
-    return (2 * (n - 1) / n if collective == 'allreduce' else n - 1) * bytes_per_step / b
+    return fixed + (2 * (n - 1) / n if collective == 'allreduce' else n - 1) * bytes_per_step / b
 
 def break_even_workers(dense:float, sparse:float): # bytes per step: dense allreduce, sparse all-gather
     "Workers beyond which the sparse all-gather takes longer than the dense ring allreduce: (N−1)·s = 2(N−1)/N·d, N = 2d/s."
