@@ -215,15 +215,15 @@ def model_says(g:float):
 
 def format_bandwidth(table:pd.DataFrame):
     "The table as printed text, with each hook's break-even bandwidth and the fit of the model."
-    ms = lambda m, s: f"{m:,.1f}" + (f" ± {s:,.1f}" if not math.isnan(s) else '')
+    ms = lambda m, s, f='{:,.1f}': f.format(m) + (f" ± {f.format(s)}" if not math.isnan(s) else '')
     lines = [f"WALL-CLOCK AGAINST BANDWIDTH, {int(table.world.iloc[0])} machines (mean ± std over seeds)",
              f"{'link':>9} {'hook':<18} {'seeds':>5} {'step ms':>14} {'hook ms':>16} {'predicted ms':>12} {'hook B/step':>12} "
              f"{'link B/step':>12} {'full test %':>12} {'time × dense':>13} {'to dense −0.5pt':>18}"]
     for r in table.itertuples():
-        reach = (ms(r.reach, r.reach_std) if r.reached else 'not reached') + (f' ({r.reached}/{r.n})' if 0 < r.reached < r.n else '')
+        reach = (ms(r.reach, r.reach_std, '{:.2f}') if r.reached else 'not reached') + (f' ({r.reached}/{r.n})' if 0 < r.reached < r.n else '')
         lines.append(f"{r.gbit:>5g} Gb/s {r.label:<18} {r.n:>5} {ms(r.step_ms, r.step_ms_std):>14} {ms(r.hook_ms, r.hook_ms_std):>16} "
                      f"{r.predicted_ms:>12,.2f} {r.bytes_per_step:>12,.0f} {r.link_per_step:>12,.0f} "
-                     f"{ms(100 * r.test_full, 100 * r.test_full_std):>12} {ms(r.time_ratio, r.time_ratio_std):>13} {reach:>18}")
+                     f"{ms(100 * r.test_full, 100 * r.test_full_std):>12} {ms(r.time_ratio, r.time_ratio_std, '{:.2f}'):>13} {reach:>18}")
     a, b = fit_link(table)
     lines += ['', f"measured hook time ≈ {a:.1f} ms + {b:.2f} × comm_seconds (least squares over {len(table)} rows)",
               "fixed cost a step, measured less predicted hook time (mean ± std over rates): " +
