@@ -25,7 +25,8 @@ def offline_env(tmp):
 
 @pytest.mark.parametrize('nb', NOTEBOOKS)
 def test_notebook(nb, tmp_path):
-    if nb in IN_PLACE: return run([BIN/'nbdev_test', '--path', f'nbs/{nb}', '--do_print'], timeout=900)
+    if nb in IN_PLACE:
+        run([BIN/'nbdev_test', '--path', f'nbs/{nb}', '--do_print'], timeout=900); return
     here = tmp_path/'colab'; here.mkdir()
     shutil.copy(ROOT/'nbs'/nb, here/nb)
     run([BIN/'python', '-c', RUN, nb, *SKIP_FLAGS], cwd=here, env=offline_env(tmp_path), timeout=900)
