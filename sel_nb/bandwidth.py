@@ -28,7 +28,9 @@ def hook_label(hook:str):
     return {'allreduce': 'dense allreduce', 'fp16': 'fp16', 'powersgd': f'PowerSGD rank {opt}',
             'guilt': f'guilt {float(opt or 0) * 100:g}%'}[kind]
 
-def sweep_folder(out, rate:str, hook:str): return Path(out)/rate/hook.replace(':', '_')
+def sweep_folder(out, rate:str, hook:str):
+    "The folder of one run of the sweep: `out/<rate>/<hook>`, a hook's `:` written `_`."
+    return Path(out)/rate/hook.replace(':', '_')
 
 def finished(folder:Path, seeds):
     "Whether every seed's Baseline has its final summary, done."

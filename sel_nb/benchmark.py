@@ -15,7 +15,7 @@ from fastcore.script import Param, anno_parser
 from .data import load_dataset, DatasetNotFoundError, DatasetDamagedError
 from .model import imagenet_resnet18_state
 from .loader import validation_split
-from .systems import SYSTEMS, Preset, model_label
+from .systems import SYSTEMS, PRESETS, Preset, default_systems, model_label
 from .record import BenchmarkError, RunConfig, RunFolder, lookup_preset, with_settings, write_config
 from .runner import run_system
 from .report import load_histories, summarize, format_summary, write_summary
@@ -160,7 +160,7 @@ def sel_bench(preset:str='quick', # smoke, quick, study or paper
               comm:str='allreduce', # how the processes' gradients travel: allreduce, fp16, powersgd:RANK or guilt:DENSITY
               budgets:Param("budgeted runs: shares of the Baseline's full run in executed FLOPs, e.g. 0.25 0.5 1 (each in out/budget_<share>)", float, nargs='+')=None,
               no_progress:bool=False): # no progress bars
-    "Run the SEL benchmark: four systems, several seeds; histories, summary and figures in the results folder."
+    "Run the SEL benchmark: systems of the registry, several seeds; histories, summary and figures in the results folder."
     if 'WORLD_SIZE' in os.environ: nproc = int(os.environ['WORLD_SIZE'])  # under torchrun (one machine or several): every process of the job
     cfg = RunConfig(with_settings(lookup_preset(preset), set or ()), experiments=experiments, seeds=seeds, data_dir=data_dir, out=out,
                     device=device, resume=resume, weights=weights, trial=trial, progress=not no_progress, validation=validation,
@@ -191,8 +191,11 @@ def hyphenated_parser(f, prog:str): # a command's function, and its name
     return parser
 
 def bench_parser():
-    "`sel_bench`'s parser (`hyphenated_parser`)."
-    return hyphenated_parser(sel_bench, 'sel_bench')
+    "`sel_bench`'s parser (`hyphenated_parser`), its description read from today's registry of systems and presets."
+    parser = hyphenated_parser(sel_bench, 'sel_bench')
+    parser.description = (f"Run the SEL benchmark: any of the registry's {len(SYSTEMS)} systems ({', '.join(SYSTEMS)}; by default the seed's "
+                          f"{', '.join(default_systems())}) on a preset ({', '.join(PRESETS)}), several seeds; histories, summary and figures in the results folder.")
+    return parser
 
 # %% ../nbs/11_benchmark.ipynb #bd5963c2
 def run_command(f, args:dict, prog:str): # a command's function, its parsed arguments, its name

@@ -118,6 +118,7 @@ class BudgetCB(Callback):
 # %% ../nbs/05f_budget.ipynb #0950cf5e
 @patch
 def before_epoch(self:BudgetCB):
+    "Stop the run before an epoch once the budget is spent."
     if self.spent(in_epoch=False) >= self.flops: raise CancelFitException()  # spent: no new epoch
 
 @patch
@@ -136,10 +137,14 @@ def after_epoch(self:BudgetCB):
     self.learn.full_eval = self.spent() >= self.flops
 
 @patch
-def state_dict(self:BudgetCB): return dict(step_cost=self.step_cost, last=self.last)
+def state_dict(self:BudgetCB):
+    "The measured cost of a step and the last count, for a checkpoint."
+    return dict(step_cost=self.step_cost, last=self.last)
 
 @patch
-def load_state_dict(self:BudgetCB, sd): self.step_cost, self.last = sd['step_cost'], sd['last']
+def load_state_dict(self:BudgetCB, sd):
+    "Restore what `state_dict` saved."
+    self.step_cost, self.last = sd['step_cost'], sd['last']
 
 # %% ../nbs/05f_budget.ipynb #fa048239
 class RS2Phase(DensePhase):

@@ -22,8 +22,12 @@ def is_distributed():
     "Whether this process is one rank of an initialised process group."
     return dist.is_available() and dist.is_initialized()
 
-def world_size(): return dist.get_world_size() if is_distributed() else 1
-def rank(): return dist.get_rank() if is_distributed() else 0
+def world_size():
+    "The number of ranks in the process group; 1 outside torch.distributed."
+    return dist.get_world_size() if is_distributed() else 1
+def rank():
+    "This process's rank in the process group; 0 outside torch.distributed."
+    return dist.get_rank() if is_distributed() else 0
 def is_main():
     "Whether this process is the one that writes: rank 0, or the only process."
     return rank() == 0
@@ -136,6 +140,7 @@ def wrap(self:DDPCB):
 
 @patch
 def before_fit(self:DDPCB):
+    "Refuse fewer than two ranks, sum the metrics over the ranks, wrap the model in DDP."
     if self.w < 2: raise RuntimeError("DDPCB needs a process group of two or more ranks (start with torchrun, or sel_bench --nproc)")
     self.learn.reduce = sum_over_ranks  # every metric callback sums its epoch over the ranks
     self.wrap()
@@ -147,6 +152,7 @@ def before_phase(self:DDPCB):
 
 @patch
 def before_batch(self:DDPCB):
+    "Keep this rank's shard of the batch (a batch too small to shard is skipped by every rank)."
     l = self.learn
     if len(l.yb) < self.w: raise CancelBatchException()  # a shard would be empty: every rank skips the batch
     s = shard(len(l.yb), self.r, self.w)
@@ -157,6 +163,7 @@ def before_batch(self:DDPCB):
 # %% ../nbs/05b_distributed.ipynb #7bd0d2a0
 @patch
 def after_backward(self:DDPCB):
+    "With `global_loss`, make the loss the mean over every rank's samples."
     if not self.global_loss: return
     l = self.learn
     t = sum_over_ranks(torch.stack([l.loss.detach() * len(l.yb), torch.tensor(float(len(l.yb)), device=l.loss.device)]))
@@ -168,7 +175,9 @@ def after_epoch(self:DDPCB):
     for b in self.learn.model.buffers(): dist.broadcast(b, src=0)
 
 @patch
-def after_fit(self:DDPCB): self.learn.wrapper, self.learn.reduce = None, noop
+def after_fit(self:DDPCB):
+    "Unwrap: no DDP wrapper, metrics no longer summed over ranks."
+    self.learn.wrapper, self.learn.reduce = None, noop
 
 # %% ../nbs/05b_distributed.ipynb #f9b21ca6
 @patch

@@ -111,11 +111,14 @@ def down(self:Cluster):
 
 @patch
 def __enter__(self:Cluster):
+    "Bring the machines up; on any failure take down what was made, and re-raise."
     try: return self.up()
     except BaseException: self.down(); raise
 
 @patch
-def __exit__(self:Cluster, *exc): self.down()
+def __exit__(self:Cluster, *exc):
+    "Take the machines down."
+    self.down()
 
 # %% ../nbs/05e_netns.ipynb #4168b6e3
 def namespaces():
@@ -240,6 +243,7 @@ def run_job(cluster:Cluster, argv:list, # a made cluster; sel_bench's arguments
 
 # %% ../nbs/05e_netns.ipynb #8ae42acd
 def netns_parser():
+    "The command line of `python -m sel_nb.netns`: machines, link rate and delay, timeouts, then sel_bench's arguments."
     p = argparse.ArgumentParser(prog='python -m sel_nb.netns', description="Run sel_bench on N machines made of network namespaces, over links limited with tc (as root).")
     p.add_argument('--nodes', type=int, default=2, help="machines (default 2)")
     p.add_argument('--rate', default='1gbit', help="each link's rate, as tc writes it: 10gbit, 1gbit, 100mbit (default 1gbit)")

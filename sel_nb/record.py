@@ -38,7 +38,7 @@ def with_settings(p:Preset, settings): # strings `name=value`, e.g. `keep=0.3`
         if not eq or name not in kinds: raise BenchmarkError(f"--set takes name=value with a name among {', '.join(kinds)}, got {s!r}")
         kind = kinds[name]
         try: changes[name] = (value.lower() in ('1', 'true', 'yes')) if kind is bool else kind(value)
-        except ValueError: raise BenchmarkError(f"--set {name}: {value!r} is not a {kind.__name__}") from None
+        except ValueError: raise BenchmarkError(f"--set {name}: {value!r} is not {'an' if kind.__name__[0] in 'aeiou' else 'a'} {kind.__name__}") from None
     try: return replace(p, **changes)
     except ValueError as e: raise BenchmarkError(f"--set: {e}") from None
 

@@ -102,12 +102,14 @@ def weights(self:SelectiveBackwardCB, scores:torch.Tensor, labels:torch.Tensor):
 # %% ../nbs/05a_selective.ipynb #7c4b289a
 @patch
 def before_epoch(self:SelectiveBackwardCB):
+    "The epoch's random generator (from the seed and the epoch) and number of classes."
     self.n_classes = len(self.learn.dl.classes)
     self.g = torch.Generator(self.learn.device).manual_seed(self.seed * 1_000_003 + self.learn.epoch + 7)
     self.kept = None
 
 @patch
 def before_batch(self:SelectiveBackwardCB):
+    "Score the batch and keep `keep` of it, drawn by the rule's weights."
     l = self.learn
     self.kept, k = None, max(1, round(self.keep * len(l.yb)))
     if k >= len(l.yb) or not self.active(): return
@@ -136,10 +138,12 @@ def after_loss(self:SelectiveBackwardCB):
 # %% ../nbs/05a_selective.ipynb #f84c737b
 @patch
 def state_dict(self:SelectiveBackwardCB):
+    "The remembered scores and per-class embarrassment, for a checkpoint."
     return dict(hist=self.hist, filled=self.filled, scores=self.scores, class_E=self.class_E)
 
 @patch
 def load_state_dict(self:SelectiveBackwardCB, sd):
+    "Restore what `state_dict` saved."
     self.hist, self.filled, self.scores, self.class_E = sd['hist'], sd['filled'], sd['scores'], sd['class_E']
 
 # %% ../nbs/05a_selective.ipynb #32bc8d58
@@ -182,6 +186,7 @@ def block_guilt(self:GuiltFreezeCB):
 
 @patch
 def after_backward(self:GuiltFreezeCB):
+    "Smooth each block's guilt (and each class's embarrassment); every `every` steps, check for blocks to freeze."
     g, s = self.block_guilt(), self.smoothing
     self.guilt = g if self.guilt is None else s * self.guilt + (1 - s) * g
     if self.rise:
@@ -211,9 +216,11 @@ def check(self:GuiltFreezeCB):
 # %% ../nbs/05a_selective.ipynb #414bb208
 @patch
 def state_dict(self:GuiltFreezeCB):
+    "The frozen blocks, the smoothed guilt and its reference, for a checkpoint."
     return dict(n_frozen=self.n_frozen, below=self.below, steps=self.steps, guilt=self.guilt, ref=self.ref,
                 class_E=self.class_E, low_E=self.low_E)
 
 @patch
 def load_state_dict(self:GuiltFreezeCB, sd):
+    "Restore what `state_dict` saved."
     for k, v in sd.items(): setattr(self, k, v)

@@ -225,10 +225,12 @@ def check(self:HeadFreezeCB):
 
 @patch
 def state_dict(self:HeadFreezeCB):
+    "The frozen heads, the smoothed guilt, its reference and trace, for a checkpoint."
     return dict(guilt=self.guilt, ref=self.ref, below=self.below, frozen=self.frozen, steps=self.steps, trace=self.trace)
 
 @patch
 def load_state_dict(self:HeadFreezeCB, sd):
+    "Restore what `state_dict` saved (frozen heads as tuples)."
     for k, v in sd.items(): setattr(self, k, v)
     self.frozen = [tuple(f) for f in self.frozen]
 

@@ -3,7 +3,7 @@ headless Chromium (Selenium, Debian's chromium + chromium-driver) and check the 
 headings, API entries for every exported name, figures, links), the sidebar and the search. Screenshots go to `_shots/`.
 No network: the driver and browser paths are given, so Selenium Manager never runs.
 """
-import configparser, json, re, urllib.error, urllib.parse, urllib.request
+import ast, configparser, json, re, urllib.error, urllib.parse, urllib.request
 from pathlib import PurePosixPath
 
 import pytest
@@ -65,6 +65,36 @@ SEED_NAMES = ['build_model', 'count_params', 'pc_embarrassment', 'sparse_update'
               'sort_classes_by_difficulty', 'get_stage_loader', 'build_warmup_loader', 'count_flops']
 SEED_CONSTANTS = {'CLASS_NAMES': 'data.html', 'N_CLASSES': 'data.html', 'BATCH_SIZE': 'data.html',
                   'SEED_STAGES': 'curriculum.html', 'STAGE_CONFIG': 'curriculum.html'}  # not in _modidx: found on their page
+
+# ---------------------------------------------------------------- fast: no site build needed
+def documented_entries():
+    "The API entries the docs render, from the source of every module in `_modidx.py`: exported top-level functions and"
+    " classes (`__all__`) and the methods added in their own cells with `@patch`; each as (name, its docstring or None)."
+    ns = {}; exec((LIB/'_modidx.py').read_text(), ns)
+    for mod in ns['d']['syms']:
+        tree = ast.parse((ROOT/(mod.replace('.', '/') + '.py')).read_text())
+        names = next((ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign) and getattr(n.targets[0], 'id', '') == '__all__'), [])
+        for n in tree.body:
+            if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)): continue
+            patched = any('patch' in ast.unparse(d) for d in getattr(n, 'decorator_list', []))
+            if patched: yield f"{mod}.{ast.unparse(n.args.args[0].annotation)}.{n.name}", ast.get_docstring(n)
+            elif n.name in names: yield f'{mod}.{n.name}', ast.get_docstring(n)
+
+def test_every_api_entry_has_a_docstring():
+    "An entry without one reads \"Call self as a function.\" (or nothing) on its page."
+    missing = [name for name, doc in documented_entries() if not (doc or '').strip()]
+    assert not missing, f'{len(missing)} API entries without a one-line docstring: {missing}'
+
+def test_no_rendered_output_carries_a_warning():
+    "The committed outputs are what the pages show: no warning, no error, no traceback among them."
+    found = []
+    for nb in NOTEBOOKS:
+        for i, c in enumerate(json.loads(nb.read_text())['cells']):
+            for o in c.get('outputs', []):
+                text = ''.join(o.get('text', '')) + ''.join(o.get('data', {}).get('text/plain', ''))
+                if o['output_type'] == 'error' or o.get('name') == 'stderr' or re.search(r'\w+Warning:|Traceback \(most recent', text):
+                    found.append(f'{nb.name}, cell {i}: {text[:200]!r}')
+    assert not found, 'outputs with a warning or an error (fix the cause, then rerun the cell):\n' + '\n'.join(found)
 
 # ---------------------------------------------------------------- fixtures: the browser (the site and its server: conftest.py)
 @pytest.fixture(scope='session')
