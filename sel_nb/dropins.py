@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['RS2Sampler', 'StepFlops', 'FlopBudget', 'start', 'stop', 'step', 'SelectiveBackprop', 'GuiltFreeze']
 
-# %% ../nbs/13_dropins.ipynb #002f1e3b
+# %% ../nbs/13_dropins.ipynb #689655a6
 import math
 from contextlib import contextmanager
 from types import SimpleNamespace
@@ -19,7 +19,7 @@ from .budget import BudgetCB, RS2Phase
 from .selective import SelectiveBackwardCB, GuiltFreezeCB
 from .distributed import shard, sum_over_ranks, rank as this_rank, world_size
 
-# %% ../nbs/13_dropins.ipynb #3fa0c694
+# %% ../nbs/13_dropins.ipynb #4d9c12ad
 class RS2Sampler(Sampler):
     "RS2 for any `DataLoader`: each round a new share `ratio` of the samples, every sample once per cycle; with several ranks, each takes its part of the round."
     def __init__(self, n:int, # samples in the dataset
@@ -53,7 +53,7 @@ class RS2Sampler(Sampler):
 
     def __len__(self): return len(self.indices())
 
-# %% ../nbs/13_dropins.ipynb #eab60ecb
+# %% ../nbs/13_dropins.ipynb #ff16ef4a
 class StepFlops:
     "Executed FLOPs of training steps: a step of a kind not seen before (its inputs' shapes, the parameters that train) is measured by `FlopCounterMode`, later ones cost what it did."
     def __init__(self, model:nn.Module=None): # the trained model: which of its parameters train is part of a step's kind
@@ -87,7 +87,7 @@ class StepFlops:
         try: yield self
         finally: self.stop()
 
-# %% ../nbs/13_dropins.ipynb #a11746dc
+# %% ../nbs/13_dropins.ipynb #8e5c4e12
 class FlopBudget:
     "A budget of executed FLOPs for any loop, by the project's `BudgetCB` rule: `before_step(opt)` sets the step's learning rate (False: the budget is spent), `step(x, y)` counts the step."
     def __init__(self, flops:float, # the budget, executed FLOPs of the whole job
@@ -96,8 +96,13 @@ class FlopBudget:
                  schedule:str='linear', warmup:float=0.05, end:float=0.0, # see `budget_lr`
                  reduce=sum_over_ranks): # a step's FLOPs on this rank -> the whole job's
         self.rule = BudgetCB(flops, lr, schedule, warmup, end)  # the project's loop runs this very rule
-        self.rule.tally = SimpleNamespace(acct=SimpleNamespace(executed=0.0), work=lambda: self.spent)
+        self.rule.tally = self  # what the rule asks of the project's `AccountingCB`: `acct.executed` and `work()`
+        self.acct = SimpleNamespace(executed=0.0)  # work before this loop began: none
         self.flops, self.meter, self.reduce, self.spent = flops, StepFlops(model), reduce, 0.0
+
+    def work(self):
+        "Executed FLOPs spent so far, the whole job's."
+        return self.spent
 
     @property
     def done(self): return self.spent >= self.flops
@@ -109,7 +114,7 @@ class FlopBudget:
         except CancelEpochException: return False
         return True
 
-# %% ../nbs/13_dropins.ipynb #7148479d
+# %% ../nbs/13_dropins.ipynb #0c774c58
 def _device(model): return next(model.parameters()).device if model is not None else torch.device('cpu')
 
 @torch.no_grad()
@@ -133,7 +138,7 @@ def step(self:FlopBudget, *batch):
 
 FlopBudget.start, FlopBudget.stop, FlopBudget.step = start, stop, step
 
-# %% ../nbs/13_dropins.ipynb #985ce56e
+# %% ../nbs/13_dropins.ipynb #96db6ec6
 class SelectiveBackprop:
     "Selective Backprop (`rule='loss'`) or its random half (`rule='random'`) for any loop: `x, y = sb(model, x, y, epoch)` keeps a share of the batch, as the project's `SelectiveBackwardCB` chooses."
     def __init__(self, n_classes:int, # classes of the task
@@ -164,7 +169,7 @@ class SelectiveBackprop:
         self.learn.preds, self.learn.yb = logits, y
         self.cb.after_loss()
 
-# %% ../nbs/13_dropins.ipynb #8db20e3b
+# %% ../nbs/13_dropins.ipynb #ff3423a9
 class GuiltFreeze:
     "Guilt-driven freezing for any loop: call it after each `backward()`; blocks freeze front to back when the project's `GuiltFreezeCB` says so."
     def __init__(self, model:nn.Module, # the model: its direct children with parameters are the blocks
