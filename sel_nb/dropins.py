@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['RS2Sampler', 'StepFlops', 'FlopBudget', 'start', 'stop', 'step', 'SelectiveBackprop', 'GuiltFreeze']
 
-# %% ../nbs/13_dropins.ipynb #689655a6
+# %% ../nbs/13_dropins.ipynb #3137d20c
 import math
 from contextlib import contextmanager
 from types import SimpleNamespace
@@ -19,7 +19,7 @@ from .budget import BudgetCB, RS2Phase
 from .selective import SelectiveBackwardCB, GuiltFreezeCB
 from .distributed import shard, sum_over_ranks, rank as this_rank, world_size
 
-# %% ../nbs/13_dropins.ipynb #4d9c12ad
+# %% ../nbs/13_dropins.ipynb #f358301a
 class RS2Sampler(Sampler):
     "RS2 for any `DataLoader`: each round a new share `ratio` of the samples, every sample once per cycle; with several ranks, each takes its part of the round."
     def __init__(self, n:int, # samples in the dataset
@@ -29,9 +29,14 @@ class RS2Sampler(Sampler):
                  pad:bool=False): # every rank the same count: the round's first samples again where a part is short
         if n < 1: raise ValueError(f"RS2Sampler needs at least one sample, got n={n}")
         self.rs2 = RS2Phase(torch.arange(n), ratio, rounds=0, seed=seed)
-        self.rank, self.world = this_rank() if rank is None else rank, world_size() if world is None else world
-        if not 0 <= self.rank < self.world: raise ValueError(f"rank must be in [0, {self.world}), got {self.rank}")
-        self.pad, self.round, self.auto = pad, 0, True
+        if rank is not None and not 0 <= rank < (world or 1): raise ValueError(f"rank must be in [0, {world or 1}), got {rank}")
+        self.given, self.pad, self.round, self.auto = (rank, world), pad, 0, True
+
+    @property
+    def ranks(self):
+        "`(rank, world)`: as given, else the process group's when the loader runs (a sampler made before the group, as under Lightning's spawn, learns it then)."
+        r, w = self.given
+        return this_rank() if r is None else r, world_size() if w is None else w
 
     def set_epoch(self, epoch:int):
         "Draw round `epoch` at the next pass (Lightning calls this at every epoch; a loop that never does moves on by itself)."
@@ -40,9 +45,9 @@ class RS2Sampler(Sampler):
     def indices(self):
         "This rank's samples of the current round (a tensor)."
         self.rs2.epoch = self.round
-        part = self.rs2.plan().indices
-        mine = part[shard(len(part), self.rank, self.world)]
-        if self.pad: mine = torch.cat([mine, part[:-(-len(part) // self.world) - len(mine)]])
+        part, (r, w) = self.rs2.plan().indices, self.ranks
+        mine = part[shard(len(part), r, w)]
+        if self.pad: mine = torch.cat([mine, part[:-(-len(part) // w) - len(mine)]])
         return mine
 
     def __iter__(self):
@@ -53,7 +58,7 @@ class RS2Sampler(Sampler):
 
     def __len__(self): return len(self.indices())
 
-# %% ../nbs/13_dropins.ipynb #ff16ef4a
+# %% ../nbs/13_dropins.ipynb #21656987
 class StepFlops:
     "Executed FLOPs of training steps: a step of a kind not seen before (its inputs' shapes, the parameters that train) is measured by `FlopCounterMode`, later ones cost what it did."
     def __init__(self, model:nn.Module=None): # the trained model: which of its parameters train is part of a step's kind
@@ -87,7 +92,7 @@ class StepFlops:
         try: yield self
         finally: self.stop()
 
-# %% ../nbs/13_dropins.ipynb #8e5c4e12
+# %% ../nbs/13_dropins.ipynb #900aa789
 class FlopBudget:
     "A budget of executed FLOPs for any loop, by the project's `BudgetCB` rule: `before_step(opt)` sets the step's learning rate (False: the budget is spent), `step(x, y)` counts the step."
     def __init__(self, flops:float, # the budget, executed FLOPs of the whole job
@@ -114,7 +119,7 @@ class FlopBudget:
         except CancelEpochException: return False
         return True
 
-# %% ../nbs/13_dropins.ipynb #0c774c58
+# %% ../nbs/13_dropins.ipynb #af592204
 def _device(model): return next(model.parameters()).device if model is not None else torch.device('cpu')
 
 @torch.no_grad()
@@ -138,7 +143,7 @@ def step(self:FlopBudget, *batch):
 
 FlopBudget.start, FlopBudget.stop, FlopBudget.step = start, stop, step
 
-# %% ../nbs/13_dropins.ipynb #96db6ec6
+# %% ../nbs/13_dropins.ipynb #e30080cf
 class SelectiveBackprop:
     "Selective Backprop (`rule='loss'`) or its random half (`rule='random'`) for any loop: `x, y = sb(model, x, y, epoch)` keeps a share of the batch, as the project's `SelectiveBackwardCB` chooses."
     def __init__(self, n_classes:int, # classes of the task
@@ -169,7 +174,7 @@ class SelectiveBackprop:
         self.learn.preds, self.learn.yb = logits, y
         self.cb.after_loss()
 
-# %% ../nbs/13_dropins.ipynb #ff3423a9
+# %% ../nbs/13_dropins.ipynb #42757cb0
 class GuiltFreeze:
     "Guilt-driven freezing for any loop: call it after each `backward()`; blocks freeze front to back when the project's `GuiltFreezeCB` says so."
     def __init__(self, model:nn.Module, # the model: its direct children with parameters are the blocks

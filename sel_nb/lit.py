@@ -6,19 +6,19 @@
 __all__ = ['EmbarrassmentMetric', 'LitClassifier', 'SelectiveBackpropCallback', 'EmbarrassmentCallback', 'FlopBudgetCallback',
            'GuiltMaskCallback', 'GuiltFreezeCallback', 'GuiltHookCallback']
 
-# %% ../nbs/13a_lightning.ipynb #7a0f8254
+# %% ../nbs/13a_lightning.ipynb #ae91dd05
 import torch
 import torch.nn.functional as F
 from torch import nn
 import lightning as L
-from lightning.pytorch.strategies import DDPStrategy
+from torch.nn.parallel import DistributedDataParallel
 from torchmetrics import Metric
 from .embarrassment import TEMPERATURE, sample_embarrassment, class_sums, confidence
 from .sparse import GuiltMask, make_optimizer
 from .comm import GuiltSparseState, guilt_sparse_hook
 from .dropins import FlopBudget, SelectiveBackprop, GuiltFreeze
 
-# %% ../nbs/13a_lightning.ipynb #a94cb0f5
+# %% ../nbs/13a_lightning.ipynb #6e840f2a
 class EmbarrassmentMetric(Metric):
     "Per-class embarrassment `E` and confidence `C` as a torchmetrics `Metric`: per-class sums and counts, summed over the processes when synced."
     full_state_update = False
@@ -40,7 +40,7 @@ class EmbarrassmentMetric(Metric):
         E = self.sums / self.counts
         return E, confidence(E)
 
-# %% ../nbs/13a_lightning.ipynb #e7bdb53b
+# %% ../nbs/13a_lightning.ipynb #8f8c3960
 class LitClassifier(L.LightningModule):
     "Any classifier as a `LightningModule`: cross-entropy on `(x, y)` batches, the project's Adam."
     def __init__(self, model:nn.Module, # the classifier, kept as `self.model`
@@ -55,7 +55,7 @@ class LitClassifier(L.LightningModule):
         "The project's Adam (`make_optimizer`)."
         return make_optimizer(self.parameters(), self.lr)
 
-# %% ../nbs/13a_lightning.ipynb #33da094e
+# %% ../nbs/13a_lightning.ipynb #272dd5eb
 class SelectiveBackpropCallback(L.Callback):
     "Selective Backprop (`rule='loss'`) or its random half (`rule='random'`) in Lightning: `training_step` gets the kept part of each `(x, y, ...)` batch."
     def __init__(self, n_classes:int, keep:float=0.5, rule:str='loss', seed:int=0, **kw): # see `SelectiveBackprop`
@@ -74,7 +74,7 @@ class SelectiveBackpropCallback(L.Callback):
         "The module's own `training_step` back."
         pl_module.__dict__.pop('training_step', None)
 
-# %% ../nbs/13a_lightning.ipynb #bdf5b0c1
+# %% ../nbs/13a_lightning.ipynb #3705ae8f
 class EmbarrassmentCallback(L.Callback):
     "Logs each epoch's per-class embarrassment `E_<c>` and confidence `C_<c>` of the training batches, from an `EmbarrassmentMetric`."
     def __init__(self, n_classes:int, temperature:float=TEMPERATURE):
@@ -103,7 +103,7 @@ class EmbarrassmentCallback(L.Callback):
 
     def teardown(self, trainer, pl_module, stage): self.handle.remove()
 
-# %% ../nbs/13a_lightning.ipynb #752cc703
+# %% ../nbs/13a_lightning.ipynb #4f8e001e
 class FlopBudgetCallback(L.Callback):
     "A budget of executed FLOPs in Lightning: each step measured (once per kind), the learning rate annealed to the budget, the fit stopped where it ends; logs `flops_spent`."
     def __init__(self, flops:float, # the budget, executed FLOPs of the whole job
@@ -133,7 +133,7 @@ class FlopBudgetCallback(L.Callback):
         pl_module.log('flops_spent', self.budget.spent)
         if self.budget.done: trainer.should_stop = True
 
-# %% ../nbs/13a_lightning.ipynb #3cc0d308
+# %% ../nbs/13a_lightning.ipynb #0dd4cf99
 class GuiltMaskCallback(L.Callback):
     "The seed's guilt mask in Lightning: a `GuiltMask` applied after every backward pass; logs the epoch's `sparsity`."
     def __init__(self, mask:GuiltMask): self.mask = mask
@@ -141,7 +141,7 @@ class GuiltMaskCallback(L.Callback):
     def on_after_backward(self, trainer, pl_module): self.mask(pl_module)
     def on_train_epoch_end(self, trainer, pl_module): pl_module.log('sparsity', float(self.mask.sparsity))
 
-# %% ../nbs/13a_lightning.ipynb #adcbd13c
+# %% ../nbs/13a_lightning.ipynb #2c419edd
 class GuiltFreezeCallback(L.Callback):
     "Guilt-driven freezing in Lightning: a `GuiltFreeze` of the module's `model` (else the module), checked after every backward pass."
     def __init__(self, **kw): # `GuiltFreezeCB`'s arguments but `rise` (threshold, every, patience, smoothing)
@@ -153,20 +153,19 @@ class GuiltFreezeCallback(L.Callback):
         self.freeze.new_epoch()
     def on_after_backward(self, trainer, pl_module): self.freeze()
 
-# %% ../nbs/13a_lightning.ipynb #fe5cfd63
+# %% ../nbs/13a_lightning.ipynb #68f2430b
 class GuiltHookCallback(L.Callback):
-    "The guilt-sparse DDP communication hook in Lightning: `strategy()` sends only each bucket's guilty entries; logs this rank's `bytes_sent` and `bytes_dense`."
+    "The guilt-sparse DDP communication hook in Lightning: registered on the strategy's DDP wrapper, it sends only each bucket's guilty entries; logs this rank's `bytes_sent` and `bytes_dense`."
     def __init__(self, density:float=0.01, # share of each bucket's entries sent
                  **kw): # `GuiltSparseState`'s other arguments (error_feedback, momentum, warmup_steps)
-        self.state = GuiltSparseState(density=density, **kw)
+        self.state, self.registered = GuiltSparseState(density=density, **kw), False
 
-    def strategy(self, **kw): # `DDPStrategy`'s arguments, e.g. start_method='spawn'
-        "A `DDPStrategy` with the guilt-sparse hook on this callback's state."
-        return DDPStrategy(ddp_comm_hook=guilt_sparse_hook, ddp_comm_state=self.state, **kw)
-
-    def setup(self, trainer, pl_module, stage):
-        "Bind the state to the module's parameters."
-        self.state.bind(pl_module)
+    def on_fit_start(self, trainer, pl_module):
+        "Bind the state to the module's parameters and register the hook on the DDP wrapper, if there is one."
+        ddp = trainer.strategy.model
+        if not isinstance(ddp, DistributedDataParallel) or self.registered: return
+        if getattr(trainer.strategy, '_ddp_comm_hook', None) is not None: raise ValueError("GuiltHookCallback registers its own hook: give the DDPStrategy no ddp_comm_hook")
+        self.state.bind(pl_module); ddp.register_comm_hook(self.state, guilt_sparse_hook); self.registered = True
 
     def on_train_epoch_end(self, trainer, pl_module):
         "Log this rank's bytes so far."
