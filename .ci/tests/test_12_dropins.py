@@ -2,10 +2,11 @@
 ranks, two real ones), EmbarrassmentMetric synced over two gloo processes, a two-process Lightning fit on CPU with the
 guilt-sparse hook, the FLOP budget in Lightning and in the Hugging Face Trainer, and the project's `Learner` against
 Lightning with the drop-ins: the same per-class E, executed FLOPs, budget stop step, kept samples, masks and weights."""
-import json, logging, os, warnings
+import json, logging, os, socket, warnings
 import pytest
 import torch
 import torch.nn.functional as F
+import torch.distributed as dist
 from torch.utils.data import DataLoader, TensorDataset
 import lightning as L
 from lightning.pytorch.strategies import DDPStrategy
@@ -62,21 +63,60 @@ def batches(n=6, bs=10, k=4):
     g = torch.Generator().manual_seed(7)
     return [(torch.randn(bs, k, generator=g) * 3, torch.randint(0, k - 1, (bs,), generator=g)) for _ in range(n)]
 
-def _metric_on_rank(rank, out):
+def tiny_bert():
+    from transformers import BertConfig, BertForSequenceClassification
+    torch.manual_seed(0)
+    return BertForSequenceClassification(BertConfig(vocab_size=30, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                                                    intermediate_size=32, max_position_embeddings=16, num_labels=3))
+
+def tiny_task(n=40):
+    return [dict(input_ids=i, labels=int(i[0]) % 3) for i in torch.randint(3, 30, (n, 8), generator=torch.Generator().manual_seed(0))]
+
+def hf_args(folder, **kw):
+    from transformers import TrainingArguments
+    return TrainingArguments(output_dir=folder, per_device_train_batch_size=8, report_to='none', use_cpu=True, save_strategy='no',
+                             logging_strategy='no', disable_tqdm=True, lr_scheduler_type='constant', **kw)
+
+def _two_rank_job(rank, folder, port):
+    "One spawned rank: the metric synced over the two, then a Hugging Face Trainer run under DDP with the guilt hook."
     synced, alone = EmbarrassmentMetric(4), EmbarrassmentMetric(4, sync_on_compute=False)
     for i, (logits, y) in enumerate(batches()):
         alone.update(logits, y)
         if i % 2 == rank: synced.update(logits, y)  # each rank sees half of the batches
     (E2, C2), (E1, C1) = synced.compute(), alone.compute()  # compute syncs the states, then puts this rank's back
-    assert E2[3].isnan() and E1[3].isnan()  # class 3 never appears, on either side
-    assert torch.allclose(E2, E1, rtol=1e-6, atol=0, equal_nan=True) and torch.allclose(C2, C1, rtol=1e-6, atol=0, equal_nan=True)
-    if rank == 0:
-        with open(out, 'w') as f: json.dump(dict(max_abs_diff=(E2 - E1).nan_to_num().abs().max().item()), f)
+    # the Trainer joins the process group already made (Accelerate reads the usual variables)
+    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE='2', MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    from transformers import Trainer
+    from sel_nb.hf import GuiltHookTrainerCallback
+    model = tiny_bert()
+    tr = Trainer(model=model, args=hf_args(folder, max_steps=2, ddp_backend='gloo'), train_dataset=tiny_task(32))
+    hook = GuiltHookTrainerCallback(tr, density=0.01); tr.add_callback(hook); tr.train()
+    w = torch.cat([p.detach().flatten() for p in model.parameters()])
+    got = [torch.empty_like(w) for _ in range(2)]; dist.all_gather(got, w)
+    with open(os.path.join(folder, f'rank{rank}.json'), 'w') as f:
+        json.dump(dict(E_synced=E2.tolist(), C_synced=C2.tolist(), E_alone=E1.tolist(), C_alone=C1.tolist(),
+                       registered=hook.registered, same_weights=torch.equal(got[0], got[1]), steps=hook.state.iter,
+                       bytes_sent=hook.state.bytes_sent, bytes_dense=hook.state.bytes_dense), f)
 
-def test_embarrassment_metric_synced_over_two_processes_equals_one_process(tmp_path):
-    run_on_ranks(_metric_on_rank, 2, str(tmp_path/'diff.json'))
-    # the sums are added in another order (rank 0's batches, then rank 1's), so equal to float rounding only
-    assert json.loads((tmp_path/'diff.json').read_text())['max_abs_diff'] < 1e-5
+@pytest.fixture(scope='module')
+def two_ranks(tmp_path_factory):
+    "Both ranks' reports of one two-process job (one start-up of two processes serves two tests)."
+    folder = tmp_path_factory.mktemp('two_ranks')
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]
+    run_on_ranks(_two_rank_job, 2, str(folder), port)
+    return [json.loads((folder/f'rank{r}.json').read_text()) for r in range(2)]
+
+def test_embarrassment_metric_synced_over_two_processes_equals_one_process(two_ranks):
+    for rep in two_ranks:
+        E2, E1, C2, C1 = (torch.tensor(rep[k]) for k in ('E_synced', 'E_alone', 'C_synced', 'C_alone'))
+        assert E2[3].isnan() and E1[3].isnan()  # class 3 never appears, on either side
+        # the sums are added in another order (rank 0's batches, then rank 1's): equal to float rounding
+        assert torch.allclose(E2, E1, rtol=1e-6, atol=0, equal_nan=True) and torch.allclose(C2, C1, rtol=1e-6, atol=0, equal_nan=True)
+
+def test_hf_trainer_under_ddp_uses_the_guilt_hook_and_its_ranks_agree(two_ranks):
+    for rep in two_ranks:
+        assert rep['registered'] and rep['same_weights'] and rep['steps'] == 2
+        assert 0 < rep['bytes_sent'] < rep['bytes_dense'] / 10
 
 # --- Lightning on two processes with the guilt-sparse hook -------------------------------------------------------
 
@@ -135,19 +175,14 @@ def test_lightning_flop_budget_stops_within_one_step_and_ends_at_the_schedules_l
     assert abs(float(fb.lrs[-1]) - 1e-2 * 0.2) < 1e-9
 
 def test_hf_trainer_with_the_budget_callback_stops_at_the_budget(tmp_path):
-    from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainingArguments
+    from transformers import Trainer
     from sel_nb.hf import FlopBudgetTrainerCallback
-    torch.manual_seed(0)
-    model = BertForSequenceClassification(BertConfig(vocab_size=30, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                                                     intermediate_size=32, max_position_embeddings=16, num_labels=3))
-    data = [dict(input_ids=i, labels=int(i[0]) % 3) for i in torch.randint(3, 30, (40, 8), generator=torch.Generator().manual_seed(0))]
-    def args(**kw): return TrainingArguments(output_dir=str(tmp_path), per_device_train_batch_size=8, report_to='none', use_cpu=True,
-                                             save_strategy='no', logging_strategy='no', disable_tqdm=True, lr_scheduler_type='constant', **kw)
+    model, data = tiny_bert(), tiny_task(40)
     probe = FlopBudgetTrainerCallback(1e30, lr=1e-3)
-    Trainer(model=model, args=args(max_steps=2), train_dataset=data, callbacks=[probe]).train()
+    Trainer(model=model, args=hf_args(str(tmp_path), max_steps=2), train_dataset=data, callbacks=[probe]).train()
     step = probe.budget.meter.total / probe.budget.meter.steps  # every step has the same kind: 8 sequences of 8 tokens
     fb = FlopBudgetTrainerCallback(11.2 * step, lr=1e-3, end=0.0, warmup=0.0)
-    tr = Trainer(model=model, args=args(num_train_epochs=50), train_dataset=data, callbacks=[fb]); tr.train()
+    tr = Trainer(model=model, args=hf_args(str(tmp_path), num_train_epochs=50), train_dataset=data, callbacks=[fb]); tr.train()
     assert tr.state.global_step == 12 and fb.budget.spent == 12 * step  # the 12th step (of the 3rd epoch) spends it
     assert fb.lrs[-1] == 0.0
 
