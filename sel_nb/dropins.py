@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['RS2Sampler', 'StepFlops', 'FlopBudget', 'SelectiveBackprop', 'GuiltFreeze']
 
-# %% ../nbs/13_dropins.ipynb #7bd74759
+# %% ../nbs/13_dropins.ipynb #af184e2f
 import math
 from contextlib import contextmanager
 from types import SimpleNamespace
@@ -20,7 +20,7 @@ from .budget import BudgetCB, RS2Phase
 from .selective import SelectiveBackwardCB, GuiltFreezeCB
 from .distributed import shard, sum_over_ranks, rank as this_rank, world_size
 
-# %% ../nbs/13_dropins.ipynb #80919e23
+# %% ../nbs/13_dropins.ipynb #94cdb31b
 class RS2Sampler(Sampler):
     "RS2 for any `DataLoader`: each round a new share `ratio` of the samples, every sample once per cycle; with several ranks, each takes its part of the round."
     def __init__(self, n:int, # samples in the dataset
@@ -59,7 +59,7 @@ class RS2Sampler(Sampler):
 
     def __len__(self): return len(self.indices())
 
-# %% ../nbs/13_dropins.ipynb #58a26cc2
+# %% ../nbs/13_dropins.ipynb #17b576e2
 class StepFlops:
     "Executed FLOPs of training steps: a step of a kind not seen before (its inputs' shapes, the parameters that train) is measured by `FlopCounterMode`, later ones cost what it did."
     def __init__(self, model:nn.Module=None): # the trained model: which of its parameters train is part of a step's kind
@@ -93,7 +93,7 @@ class StepFlops:
         try: yield self
         finally: self.stop()
 
-# %% ../nbs/13_dropins.ipynb #f5647ab9
+# %% ../nbs/13_dropins.ipynb #b56b7652
 class FlopBudget:
     "A budget of executed FLOPs for any loop, by the project's `BudgetCB` rule: `before_step(opt)` sets the step's learning rate (False: the budget is spent), `step(x, y)` counts the step."
     def __init__(self, flops:float, # the budget, executed FLOPs of the whole job
@@ -120,7 +120,7 @@ class FlopBudget:
         except CancelEpochException: return False
         return True
 
-# %% ../nbs/13_dropins.ipynb #7cfc07e4
+# %% ../nbs/13_dropins.ipynb #c59c213a
 def _device(model): return next(model.parameters()).device if model is not None else torch.device('cpu')
 
 @patch
@@ -147,7 +147,7 @@ def step(self:FlopBudget, *batch):
     try: yield self
     finally: self.stop()
 
-# %% ../nbs/13_dropins.ipynb #8701cec1
+# %% ../nbs/13_dropins.ipynb #9bc53934
 class SelectiveBackprop:
     "Selective Backprop (`rule='loss'`) or its random half (`rule='random'`) for any loop: `x, y = sb(model, x, y, epoch)` keeps a share of the batch, as the project's `SelectiveBackwardCB` chooses."
     def __init__(self, n_classes:int, # classes of the task
@@ -178,7 +178,7 @@ class SelectiveBackprop:
         self.learn.preds, self.learn.yb = logits, y
         self.cb.after_loss()
 
-# %% ../nbs/13_dropins.ipynb #2867b2b8
+# %% ../nbs/13_dropins.ipynb #521e1b93
 class GuiltFreeze:
     "Guilt-driven freezing for any loop: call it after each `backward()`; blocks freeze front to back when the project's `GuiltFreezeCB` says so."
     def __init__(self, model:nn.Module, # the model: its direct children with parameters are the blocks
