@@ -2,10 +2,9 @@
 ranks, two real ones), EmbarrassmentMetric synced over two gloo processes, a two-process Lightning fit on CPU with the
 guilt-sparse hook, the FLOP budget in Lightning and in the Hugging Face Trainer, and the project's `Learner` against
 Lightning with the drop-ins: the same per-class E, executed FLOPs, budget stop step, kept samples, masks and weights."""
-import json, logging, os, socket, warnings
+import json, logging, math, os, socket, warnings
 import pytest
 import torch
-import torch.nn.functional as F
 import torch.distributed as dist
 from torch.utils.data import DataLoader, TensorDataset
 import lightning as L
@@ -39,7 +38,7 @@ def quiet_trainer(**kw):
 
 @pytest.mark.parametrize('n,ratio', [(103, 0.3), (10, 0.5), (7, 1.0)])
 def test_rs2_sampler_visits_each_index_once_per_cycle_also_across_two_ranks(n, ratio):
-    per_cycle = -(-10 // round(ratio * 10))
+    per_cycle = math.ceil(1 / ratio)  # rounds in a cycle
     one = RS2Sampler(n, ratio, seed=5)
     two = [RS2Sampler(n, ratio, seed=5, rank=r, world=2) for r in range(2)]
     for cycle in range(2):
