@@ -190,7 +190,8 @@ def test_hf_trainer_with_the_budget_callback_stops_at_the_budget(tmp_path):
 class EpochE(Callback):
     "The project's side: each epoch's per-class E (MeterCB's) and each batch's kept samples."
     order = 100
-    def __init__(self): self.E, self.kept = [], []
+    def __init__(self): self.E, self.kept, self.steps = [], [], 0
+    def after_step(self): self.steps += 1
     def after_epoch(self): self.E.append(torch.tensor(self.learn.result.E))
     def after_batch(self):
         sel = next((cb for cb in self.learn.cbs if isinstance(cb, SelectiveBackwardCB)), None)
@@ -228,7 +229,7 @@ def both_ways(budget_samples:float, selective:dict=None, mask:dict=None, lr=1e-2
 
 def test_learner_and_lightning_give_the_same_E_flops_stop_step_masks_and_weights():
     r = both_ways(budget_samples=150, mask=dict(target=0.9))
-    assert r['fb'].budget.meter.steps == 10  # 16 samples a step: the 10th step spends the 150 samples' budget
+    assert r['fb'].budget.meter.steps == r['mine'].steps == 10  # 16 samples a step: the 10th step spends the 150 samples' budget
     assert r['acct'].executed == r['fb'].budget.spent  # executed FLOPs, to the FLOP
     assert len(r['mine'].E) == len(r['theirs'].E) == 3
     assert all(bit_equal(a, b) for a, b in zip(r['mine'].E, r['theirs'].E))  # per-class E of every epoch, bit for bit
@@ -238,7 +239,7 @@ def test_learner_and_lightning_give_the_same_E_flops_stop_step_masks_and_weights
 @pytest.mark.parametrize('rule', ['loss', 'random'])
 def test_learner_and_lightning_keep_the_same_samples_under_selective_backprop(rule):
     r = both_ways(budget_samples=150, selective=dict(keep=0.5, rule=rule, seed=1))
-    assert r['mine'].kept == r['theirs'].kept and len(r['mine'].kept) == r['fb'].budget.meter.steps
+    assert r['mine'].kept == r['theirs'].kept and len(r['mine'].kept) == r['fb'].budget.meter.steps == r['mine'].steps
     assert r['acct'].executed == r['fb'].budget.spent  # the loss rule's scoring forwards included, on both sides
     assert all(bit_equal(a, b) for a, b in zip(r['mine'].E, r['theirs'].E))
     assert torch.equal(flat(r['m1']), flat(r['m2']))
