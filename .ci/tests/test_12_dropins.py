@@ -126,10 +126,11 @@ class RankReport(L.Callback):
         self.seen.setdefault(trainer.current_epoch, []).extend(batch[2].tolist())
     def on_train_end(self, trainer, pl_module):
         hook = next(cb for cb in trainer.callbacks if isinstance(cb, GuiltHookCallback))
+        budget = next(cb for cb in trainer.callbacks if isinstance(cb, FlopBudgetCallback)).budget
         r = trainer.global_rank
         torch.save(flat(pl_module), os.path.join(self.folder, f'weights{r}.pt'))
         with open(os.path.join(self.folder, f'rank{r}.json'), 'w') as f:
-            json.dump(dict(seen=self.seen, registered=hook.registered, bytes_sent=hook.state.bytes_sent, bytes_dense=hook.state.bytes_dense,
+            json.dump(dict(seen=self.seen, spent=budget.spent, budget_steps=budget.meter.steps, registered=hook.registered, bytes_sent=hook.state.bytes_sent, bytes_dense=hook.state.bytes_dense,
                            steps=hook.state.iter), f)
 
 def tiny_indexed_data(n=64, k=4):
@@ -139,16 +140,19 @@ def tiny_indexed_data(n=64, k=4):
 def test_lightning_ddp_on_two_cpu_processes_uses_the_guilt_hook_and_its_ranks_agree(tmp_path):
     torch.manual_seed(0)
     model = build_model(n_classes=4, width=4, device='cpu')
-    hook = GuiltHookCallback(density=0.01)
-    trainer = quiet_trainer(devices=2, strategy=DDPStrategy(start_method='spawn'), max_epochs=2,
-                            use_distributed_sampler=False, callbacks=[hook, RankReport(str(tmp_path))])
+    hook, per_sample = GuiltHookCallback(density=0.01), measure_flops(model, (3, 16, 16)).total
+    budget = FlopBudgetCallback(72 * per_sample, lr=1e-3)  # the job trains 16 samples a step, 8 on each rank
+    trainer = quiet_trainer(devices=2, strategy=DDPStrategy(start_method='spawn'), max_epochs=3,
+                            use_distributed_sampler=False, callbacks=[hook, budget, RankReport(str(tmp_path))])
     trainer.fit(LitClassifier(build_model(n_classes=4, width=4, device='cpu')),
                 DataLoader(tiny_indexed_data(), batch_size=8, sampler=RS2Sampler(64, 0.5, pad=True)))
     reports = [json.loads((tmp_path/f'rank{r}.json').read_text()) for r in range(2)]
     assert torch.equal(torch.load(tmp_path/'weights0.pt'), torch.load(tmp_path/'weights1.pt'))
     steps = reports[0]['steps']
-    assert steps == reports[1]['steps'] == 2 * 2  # 2 rounds of 32 samples: 16 a rank, 2 batches of 8
-    # RS2 across the two real ranks: the two rounds of a cycle see every sample exactly once
+    assert steps == reports[1]['steps'] == 5  # rounds of 32 samples, 2 steps each: the fifth step spends the budget
+    # the budget, summed over the ranks by the strategy: the same spend on both, 16 samples a step
+    assert all(rep['spent'] == 80 * per_sample and rep['budget_steps'] == 5 for rep in reports)
+    # RS2 across the two real ranks: the two rounds of the first cycle see every sample exactly once
     seen = sorted(i for rep in reports for e in ('0', '1') for i in rep['seen'][e])
     assert seen == list(range(64))
     # the hook's bytes: the same per step as the project's measurement (`bytes_per_step`, DDPCB's hook)
