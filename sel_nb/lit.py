@@ -6,7 +6,7 @@
 __all__ = ['EmbarrassmentMetric', 'LitClassifier', 'SelectiveBackpropCallback', 'EmbarrassmentCallback', 'FlopBudgetCallback',
            'GuiltMaskCallback', 'GuiltFreezeCallback', 'GuiltHookCallback']
 
-# %% ../nbs/13a_lightning.ipynb #f49d6ac0
+# %% ../nbs/13a_lightning.ipynb #899bbdc7
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -18,7 +18,7 @@ from .sparse import GuiltMask, make_optimizer
 from .comm import GuiltSparseState, guilt_sparse_hook
 from .dropins import FlopBudget, SelectiveBackprop, GuiltFreeze
 
-# %% ../nbs/13a_lightning.ipynb #6d284f1e
+# %% ../nbs/13a_lightning.ipynb #f1c83ce5
 class EmbarrassmentMetric(Metric):
     "Per-class embarrassment `E` and confidence `C` as a torchmetrics `Metric`: per-class sums and counts, summed over the processes when synced."
     full_state_update = False
@@ -40,7 +40,7 @@ class EmbarrassmentMetric(Metric):
         E = self.sums / self.counts
         return E, confidence(E)
 
-# %% ../nbs/13a_lightning.ipynb #26b710d9
+# %% ../nbs/13a_lightning.ipynb #0254426b
 class LitClassifier(L.LightningModule):
     "Any classifier as a `LightningModule`: cross-entropy on `(x, y)` batches, the project's Adam."
     def __init__(self, model:nn.Module, # the classifier, kept as `self.model`
@@ -55,7 +55,7 @@ class LitClassifier(L.LightningModule):
         "The project's Adam (`make_optimizer`)."
         return make_optimizer(self.parameters(), self.lr)
 
-# %% ../nbs/13a_lightning.ipynb #f20d109a
+# %% ../nbs/13a_lightning.ipynb #4955f0d8
 class SelectiveBackpropCallback(L.Callback):
     "Selective Backprop (`rule='loss'`) or its random half (`rule='random'`) in Lightning: `training_step` gets the kept part of each `(x, y, ...)` batch."
     def __init__(self, n_classes:int, keep:float=0.5, rule:str='loss', seed:int=0, **kw): # see `SelectiveBackprop`
@@ -74,7 +74,7 @@ class SelectiveBackpropCallback(L.Callback):
         "The module's own `training_step` back."
         pl_module.__dict__.pop('training_step', None)
 
-# %% ../nbs/13a_lightning.ipynb #95a657bf
+# %% ../nbs/13a_lightning.ipynb #37a234c9
 class EmbarrassmentCallback(L.Callback):
     "Logs each epoch's per-class embarrassment `E_<c>` and confidence `C_<c>` of the training batches, from an `EmbarrassmentMetric`."
     def __init__(self, n_classes:int, temperature:float=TEMPERATURE):
@@ -93,7 +93,9 @@ class EmbarrassmentCallback(L.Callback):
         y = batch[1]
         sel = next((cb for cb in trainer.callbacks if isinstance(cb, SelectiveBackpropCallback)), None)
         if sel is not None and sel.sb.kept is not None: y = y[sel.sb.kept]
+        if self.logits is None: raise RuntimeError("EmbarrassmentCallback saw no training forward of the LightningModule in this batch: let training_step call self(x)")
         self.metric.to(self.logits.device).update(self.logits, y)
+        self.logits = None
 
     def on_train_epoch_end(self, trainer, pl_module):
         "Log the epoch's `E_<c>`, `C_<c>` (synced over the ranks) and start afresh."
@@ -103,7 +105,7 @@ class EmbarrassmentCallback(L.Callback):
 
     def teardown(self, trainer, pl_module, stage): self.handle.remove()
 
-# %% ../nbs/13a_lightning.ipynb #ec665311
+# %% ../nbs/13a_lightning.ipynb #c380204d
 class FlopBudgetCallback(L.Callback):
     "A budget of executed FLOPs in Lightning: each step measured (once per kind), the learning rate annealed to the budget, the fit stopped where it ends; logs `flops_spent`."
     def __init__(self, flops:float, # the budget, executed FLOPs of the whole job
@@ -133,7 +135,7 @@ class FlopBudgetCallback(L.Callback):
         pl_module.log('flops_spent', self.budget.spent)
         if self.budget.done: trainer.should_stop = True
 
-# %% ../nbs/13a_lightning.ipynb #7a66a1bb
+# %% ../nbs/13a_lightning.ipynb #e46eefe2
 class GuiltMaskCallback(L.Callback):
     "The seed's guilt mask in Lightning: a `GuiltMask` applied after every backward pass; logs the epoch's `sparsity`."
     def __init__(self, mask:GuiltMask): self.mask = mask
@@ -141,7 +143,7 @@ class GuiltMaskCallback(L.Callback):
     def on_after_backward(self, trainer, pl_module): self.mask(pl_module)
     def on_train_epoch_end(self, trainer, pl_module): pl_module.log('sparsity', float(self.mask.sparsity))
 
-# %% ../nbs/13a_lightning.ipynb #8ab63937
+# %% ../nbs/13a_lightning.ipynb #520dc22f
 class GuiltFreezeCallback(L.Callback):
     "Guilt-driven freezing in Lightning: a `GuiltFreeze` of the module's `model` (else the module), checked after every backward pass."
     def __init__(self, **kw): # `GuiltFreezeCB`'s arguments but `rise` (threshold, every, patience, smoothing)
@@ -153,7 +155,7 @@ class GuiltFreezeCallback(L.Callback):
         self.freeze.new_epoch()
     def on_after_backward(self, trainer, pl_module): self.freeze()
 
-# %% ../nbs/13a_lightning.ipynb #357de5bb
+# %% ../nbs/13a_lightning.ipynb #48b84b46
 class GuiltHookCallback(L.Callback):
     "The guilt-sparse DDP communication hook in Lightning: registered on the strategy's DDP wrapper, it sends only each bucket's guilty entries; logs this rank's `bytes_sent` and `bytes_dense`."
     def __init__(self, density:float=0.01, # share of each bucket's entries sent
