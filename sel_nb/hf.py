@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['FlopBudgetTrainerCallback', 'EmbarrassmentTrainerCallback', 'GuiltHookTrainerCallback']
 
-# %% ../nbs/13b_hf.ipynb #c4c0c519
+# %% ../nbs/13b_hf.ipynb #225f3085
 import torch
 from torch import nn
 from transformers import TrainerCallback
@@ -15,7 +15,7 @@ from .comm import GuiltSparseState, guilt_sparse_hook
 from .dropins import FlopBudget
 from .lit import EmbarrassmentMetric
 
-# %% ../nbs/13b_hf.ipynb #9b664ac2
+# %% ../nbs/13b_hf.ipynb #3c8796cb
 class FlopBudgetTrainerCallback(TrainerCallback):
     "A budget of executed FLOPs for the Hugging Face `Trainer`: each step measured (once per kind), the learning rate annealed to the budget, training stopped where it ends."
     def __init__(self, flops:float, # the budget, executed FLOPs of the whole job
@@ -53,7 +53,7 @@ class FlopBudgetTrainerCallback(TrainerCallback):
         if self.handle is not None: self.handle.remove(); self.handle = None
         state.log_history.append(dict(step=state.global_step, flops_spent=self.budget.spent, flops_budget=self.budget.flops))
 
-# %% ../nbs/13b_hf.ipynb #771ff24d
+# %% ../nbs/13b_hf.ipynb #feb5db8c
 class EmbarrassmentTrainerCallback(TrainerCallback):
     "Per-class embarrassment `E_<c>` and confidence `C_<c>` of each epoch's training batches, from an `EmbarrassmentMetric`, in the `Trainer`'s log history."
     def __init__(self, n_classes:int, temperature:float=TEMPERATURE):
@@ -82,7 +82,7 @@ class EmbarrassmentTrainerCallback(TrainerCallback):
         "Stop watching the model."
         if self.handle is not None: self.handle.remove(); self.handle = None
 
-# %% ../nbs/13b_hf.ipynb #b17d84ea
+# %% ../nbs/13b_hf.ipynb #9cf54a1f
 class GuiltHookTrainerCallback(TrainerCallback):
     "The guilt-sparse DDP communication hook under the Hugging Face `Trainer`'s DDP: registered on its model's DDP wrapper when training begins; `state` counts the bytes."
     def __init__(self, trainer, # the `Trainer` whose DDP wrapper gets the hook
