@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['RS2Sampler', 'StepFlops', 'FlopBudget', 'SelectiveBackprop', 'GuiltFreeze']
 
-# %% ../nbs/13_dropins.ipynb #af184e2f
+# %% ../nbs/13_dropins.ipynb #fb848814
 import math
 from contextlib import contextmanager
 from types import SimpleNamespace
@@ -20,7 +20,7 @@ from .budget import BudgetCB, RS2Phase
 from .selective import SelectiveBackwardCB, GuiltFreezeCB
 from .distributed import shard, sum_over_ranks, rank as this_rank, world_size
 
-# %% ../nbs/13_dropins.ipynb #94cdb31b
+# %% ../nbs/13_dropins.ipynb #4f85fe91
 class RS2Sampler(Sampler):
     "RS2 for any `DataLoader`: each round a new share `ratio` of the samples, every sample once per cycle; with several ranks, each takes its part of the round."
     def __init__(self, n:int, # samples in the dataset
@@ -59,7 +59,7 @@ class RS2Sampler(Sampler):
 
     def __len__(self): return len(self.indices())
 
-# %% ../nbs/13_dropins.ipynb #17b576e2
+# %% ../nbs/13_dropins.ipynb #03487ae4
 class StepFlops:
     "Executed FLOPs of training steps: a step of a kind not seen before (its inputs' shapes, the parameters that train) is measured by `FlopCounterMode`, later ones cost what it did."
     def __init__(self, model:nn.Module=None): # the trained model: which of its parameters train is part of a step's kind
@@ -93,7 +93,7 @@ class StepFlops:
         try: yield self
         finally: self.stop()
 
-# %% ../nbs/13_dropins.ipynb #b56b7652
+# %% ../nbs/13_dropins.ipynb #4052d516
 class FlopBudget:
     "A budget of executed FLOPs for any loop, by the project's `BudgetCB` rule: `before_step(opt)` sets the step's learning rate (False: the budget is spent), `step(x, y)` counts the step."
     def __init__(self, flops:float, # the budget, executed FLOPs of the whole job
@@ -120,11 +120,10 @@ class FlopBudget:
         except CancelEpochException: return False
         return True
 
-# %% ../nbs/13_dropins.ipynb #c59c213a
+# %% ../nbs/13_dropins.ipynb #3dcfaed3
 def _device(model): return next(model.parameters()).device if model is not None else torch.device('cpu')
 
 @patch
-@torch.no_grad()
 def spend(self:FlopBudget, cost:float): # this rank's FLOPs of a step
     "Add a step's FLOPs, summed over the ranks, to the spend."
     self.spent += self.reduce(torch.tensor(cost, dtype=torch.float64, device=_device(self.meter.model))).item()
@@ -139,15 +138,18 @@ def stop(self:FlopBudget):
     "The step ends (after backward): its FLOPs are spent."
     self.spend(self.meter.stop())
 
-@patch
 @contextmanager
+def _counted(budget, batch):
+    budget.start(budget.meter.kind(*batch))
+    try: yield budget
+    finally: budget.stop()
+
+@patch
 def step(self:FlopBudget, *batch):
     "`with budget.step(x, y):` forward and backward inside are one step of the budget."
-    self.start(self.meter.kind(*batch))
-    try: yield self
-    finally: self.stop()
+    return _counted(self, batch)
 
-# %% ../nbs/13_dropins.ipynb #9bc53934
+# %% ../nbs/13_dropins.ipynb #b9bdc312
 class SelectiveBackprop:
     "Selective Backprop (`rule='loss'`) or its random half (`rule='random'`) for any loop: `x, y = sb(model, x, y, epoch)` keeps a share of the batch, as the project's `SelectiveBackwardCB` chooses."
     def __init__(self, n_classes:int, # classes of the task
@@ -178,7 +180,7 @@ class SelectiveBackprop:
         self.learn.preds, self.learn.yb = logits, y
         self.cb.after_loss()
 
-# %% ../nbs/13_dropins.ipynb #521e1b93
+# %% ../nbs/13_dropins.ipynb #a3ff420e
 class GuiltFreeze:
     "Guilt-driven freezing for any loop: call it after each `backward()`; blocks freeze front to back when the project's `GuiltFreezeCB` says so."
     def __init__(self, model:nn.Module, # the model: its direct children with parameters are the blocks
