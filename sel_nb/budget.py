@@ -122,12 +122,14 @@ def before_epoch(self:BudgetCB):
 
 @patch
 def before_batch(self:BudgetCB):
-    "Stop before a batch the budget no longer allows; else set its learning rate."
+    "Stop before a batch the budget no longer allows; else say how far the run is (`learn.budget_share`) and set its learning rate."
     spent = self.spent()
     if self.last is not None: self.step_cost = max(self.step_cost, spent - self.last)
     self.last = spent
     if spent >= self.flops: raise CancelEpochException()
-    share = min(1.0, (spent + self.step_cost) / self.flops)  # what this step will have spent
+    self.learn.budget_share = spent / self.flops  # the run's progress, for callbacks with a window (`SelectiveBackwardCB`)
+    step = self.step_cost or len(self.learn.yb) * self.tally.acct.per_sample.total  # before the first step: a dense step's cost
+    share = min(1.0, (spent + step) / self.flops)  # what this step will have spent
     set_lr(self.learn.opt, self.lr * budget_lr(share, self.schedule, self.warmup, self.end))
 
 @patch
