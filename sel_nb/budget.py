@@ -5,10 +5,11 @@
 # %% auto #0
 __all__ = ['SCHEDULES', 'noisy_labels', 'long_tail_counts', 'choose_per_class', 'regime_train', 'regime_label', 'budget_lr',
            'set_lr', 'BudgetCB', 'RS2Phase', 'BalancedPhase', 'logit_adjusted_loss', 'LossFuncCB', 'holdout_split',
-           'sample_losses', 'irreducible_losses', 'ReducibleLossCB']
+           'sample_losses', 'EarlyStopCB', 'train_irreducible', 'ReducibleLossCB']
 
 # %% ../nbs/05f_budget.ipynb #ed286021
-import math
+import copy, json, hashlib, math
+from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -16,7 +17,7 @@ from fastcore.basics import patch
 from .data import ImageSet
 from .loader import DeviceLoader
 from .learner import Callback, CancelEpochException, CancelFitException, DensePhase, EpochPlan, Learner, MetricsCB, Phase, eval_mode
-from .measure import Accounting, AccountingCB
+from .measure import Accounting, AccountingCB, eval_full
 
 # %% ../nbs/05f_budget.ipynb #5828f711
 def noisy_labels(y:torch.Tensor, # training labels, N
@@ -190,10 +191,11 @@ class LossFuncCB(Callback):
 # %% ../nbs/05f_budget.ipynb #83cacad2
 def holdout_split(y:torch.Tensor, # training labels
                   share:float, # share of each class to hold back
-                  generator:torch.Generator=None):
-    "`(train, held)`: indices to train on, and a share of each class (at least one image) held back."
+                  generator:torch.Generator=None, # source of randomness (CPU)
+                  floor:int=20): # hold back at least this many images of a class (never more than half of it)
+    "`(train, held)`: indices to train on, and a share of each class held back, with a floor for small classes."
     counts = torch.bincount(y.cpu())
-    held = choose_per_class(y, [max(1, round(share * int(n))) if n else 0 for n in counts], generator)
+    held = choose_per_class(y, [min(max(floor, round(share * int(n))), int(n) // 2) for n in counts], generator)
     keep = torch.ones(len(y), dtype=torch.bool, device=y.device); keep[held] = False
     return torch.nonzero(keep).flatten(), held
 
@@ -204,15 +206,39 @@ def sample_losses(model:nn.Module, train:ImageSet, bs:int=1000):
     with eval_mode(model):
         return torch.cat([F.cross_entropy(model(x), y, reduction='none') for x, y in DeviceLoader(train, bs, device=next(model.parameters()).device)])
 
-def irreducible_losses(model:nn.Module, # a fresh network for the irreducible-loss model
-                       train:ImageSet, # the training set
-                       held:torch.Tensor, # the held-back indices it trains on
-                       epochs:int, lr:float, bs:int, seed:int=0):
-    "`(losses, flops)`: every training sample's loss under a model trained on `held`, and the executed FLOPs that cost."
-    acct = Accounting(model, tuple(train.x.shape[1:]))
-    learn = Learner(model, cbs=[MetricsCB(), AccountingCB(acct)], train=train, lr=lr, bs=bs, seed=seed)
-    learn.fit([Phase('irreducible', DensePhase(held, epochs))])
-    return sample_losses(model, train), acct.executed + len(train) * acct.per_sample.forward
+# %% ../nbs/05f_budget.ipynb #958eb02a
+class EarlyStopCB(Callback):
+    "After each epoch, accuracy on the `check` samples; the best epoch's weights are kept, and the fit ends after `patience` epochs without a gain."
+    order = 50  # after the epoch's other callbacks
+    def __init__(self, train:ImageSet, check:torch.Tensor, # the data, and the indices to check on
+                 patience:int=3, bs:int=1000):
+        self.train, self.check, self.patience, self.bs = train, check, patience, bs
+        self.accs, self.best, self.best_epoch, self.state = [], -1.0, -1, None
+    def after_epoch(self):
+        l = self.learn
+        acc = eval_full(l.model, DeviceLoader(self.train, self.bs, idx=self.check, device=l.device))  # one host read an epoch
+        self.accs.append(acc)
+        if acc > self.best: self.best, self.best_epoch, self.state = acc, len(self.accs) - 1, copy.deepcopy(l.model.state_dict())
+        elif len(self.accs) - 1 - self.best_epoch >= self.patience: raise CancelFitException()
+    def after_fit(self):
+        if self.state is not None: self.learn.model.load_state_dict(self.state)
+
+# %% ../nbs/05f_budget.ipynb #a9ebf998
+def train_irreducible(model:nn.Module, # a fresh network for the irreducible-loss model
+                      train:ImageSet, # the training set
+                      held:torch.Tensor, # the held-back indices it learns from
+                      lr:float, bs:int, # Adam's learning rate, and the batch size
+                      max_epochs:int=30, # the cap on its epochs
+                      patience:int=3, # epochs without a gain on the check split before it stops
+                      seed:int=0):
+    "The irreducible-loss model, trained to convergence on `held`: dict of every training sample's loss under it, its check accuracy, its epochs and the executed FLOPs it cost."
+    fit, check = holdout_split(train.y[held], 0.2, torch.Generator().manual_seed(seed + 17), floor=2)
+    fit, check = held[fit], held[check]  # a fifth of each class checks, the rest trains
+    acct, stop = Accounting(model, tuple(train.x.shape[1:])), EarlyStopCB(train, check, patience)
+    Learner(model, cbs=[MetricsCB(), AccountingCB(acct), stop], train=train, lr=lr, bs=bs, seed=seed).fit([Phase('irreducible', DensePhase(fit, max_epochs))])
+    forwards = len(stop.accs) * len(check) + len(train)  # the checks after each epoch, then every training sample scored once
+    return dict(irreducible=sample_losses(model, train), accuracy=stop.best, epochs=len(stop.accs), best_epoch=stop.best_epoch + 1,
+                n_fit=len(fit), n_check=len(check), flops=acct.executed + forwards * acct.per_sample.forward)
 
 # %% ../nbs/05f_budget.ipynb #41f1c744
 class ReducibleLossCB(Callback):
