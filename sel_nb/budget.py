@@ -213,15 +213,17 @@ class EarlyStopCB(Callback):
     "After each epoch, accuracy on the `check` samples; the best epoch's weights are kept, and the fit ends after `patience` epochs without a gain."
     order = 50  # after the epoch's other callbacks
     def __init__(self, train:ImageSet, check:torch.Tensor, # the data, and the indices to check on
-                 patience:int=3, bs:int=1000):
-        self.train, self.check, self.patience, self.bs = train, check, patience, bs
+                 patience:int=3, # epochs without a gain before it stops
+                 min_epochs:int=0, # never stop before this many epochs (a few steps an epoch leave early checks at chance)
+                 bs:int=1000):
+        self.train, self.check, self.patience, self.min_epochs, self.bs = train, check, patience, min_epochs, bs
         self.accs, self.best, self.best_epoch, self.state = [], -1.0, -1, None
     def after_epoch(self):
         l = self.learn
         acc = eval_full(l.model, DeviceLoader(self.train, self.bs, idx=self.check, device=l.device))  # one host read an epoch
         self.accs.append(acc)
         if acc > self.best: self.best, self.best_epoch, self.state = acc, len(self.accs) - 1, copy.deepcopy(l.model.state_dict())
-        elif len(self.accs) - 1 - self.best_epoch >= self.patience: raise CancelFitException()
+        elif len(self.accs) >= self.min_epochs and len(self.accs) - 1 - self.best_epoch >= self.patience: raise CancelFitException()
     def after_fit(self):
         if self.state is not None: self.learn.model.load_state_dict(self.state)
 
@@ -232,11 +234,12 @@ def train_irreducible(model:nn.Module, # a fresh network for the irreducible-los
                       lr:float, bs:int, # Adam's learning rate, and the batch size
                       max_epochs:int=30, # the cap on its epochs
                       patience:int=3, # epochs without a gain on the check split before it stops
+                      min_epochs:int=10, # it runs at least this many epochs (or `max_epochs`, if fewer)
                       seed:int=0):
     "The irreducible-loss model, trained to convergence on `held`: dict of every training sample's loss under it, its check accuracy, its epochs and the executed FLOPs it cost."
     fit, check = holdout_split(train.y[held], 0.2, torch.Generator().manual_seed(seed + 17), floor=2)
     fit, check = held[fit], held[check]  # a fifth of each class checks, the rest trains
-    acct, stop = Accounting(model, tuple(train.x.shape[1:])), EarlyStopCB(train, check, patience)
+    acct, stop = Accounting(model, tuple(train.x.shape[1:])), EarlyStopCB(train, check, patience, min(min_epochs, max_epochs))
     Learner(model, cbs=[MetricsCB(), AccountingCB(acct), stop], train=train, lr=lr, bs=bs, seed=seed).fit([Phase('irreducible', DensePhase(fit, max_epochs))])
     forwards = len(stop.accs) * len(check) + len(train)  # the checks after each epoch, then every training sample scored once
     return dict(irreducible=sample_losses(model, train), accuracy=stop.best, epochs=len(stop.accs), best_epoch=stop.best_epoch + 1,

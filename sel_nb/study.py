@@ -35,7 +35,7 @@ def tuning_runs(grid:dict): # a tuning grid: `lr`, the values every system tries
 CHOICES = 'choices.csv'  # the tuned settings' table, in the validation folder
 
 def choose_settings(val:Path, # the validation folder: <regime>/<system>/<run name>/budget_<b>/summary_runs.csv
-                    grid:dict): # the tuning grid the runs came from
+                    grid:dict): # the tuning grid the runs came from (its `lr` and `per_system` values)
     "Per regime, system and budget: the settings with the best mean validation accuracy, its mean and spread, and which of them sit at an edge of the grid."
     rows = []
     for f in sorted(Path(val).glob('*/*/*/budget_*/summary_runs.csv')):
@@ -44,7 +44,8 @@ def choose_settings(val:Path, # the validation folder: <regime>/<system>/<run na
         rows.append(dict(regime=regime, system=system, name=name, budget=float(f.parent.name[len('budget_'):]),
                          acc=r.test_full.mean() * 100, std=r.test_full.std() * 100, n=len(r)))
     if not rows: raise ValueError(f"{val} holds no validation runs (no <regime>/<system>/<settings>/budget_*/summary_runs.csv)")
-    runs, sets = pd.DataFrame(rows), {r['name']: r['sets'] for r in tuning_runs(grid)}
+    runs = pd.DataFrame(rows)
+    sets = {n: {k: float(v) for k, v in (kv.split('=') for kv in n.split(','))} for n in runs.name}  # a run's name is its settings
     best = runs.loc[runs.groupby(['regime', 'system', 'budget'])['acc'].idxmax()].reset_index(drop=True)
     dims = lambda s: {'lr': grid['lr'], **grid.get('per_system', {}).get(s, {})}
     best['edge'] = [' '.join(k for k, v in sets[r['name']].items() if len(dims(r.system)[k]) > 1 and v in (min(dims(r.system)[k]), max(dims(r.system)[k])))
