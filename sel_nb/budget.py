@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['SCHEDULES', 'IRREDUCIBLE_NUMBERS', 'noisy_labels', 'long_tail_counts', 'choose_per_class', 'regime_train',
            'regime_label', 'budget_lr', 'set_lr', 'BudgetCB', 'RS2Phase', 'BalancedPhase', 'logit_adjusted_loss',
-           'LossFuncCB', 'holdout_split', 'sample_losses', 'EarlyStopCB', 'train_irreducible', 'irreducible_cached',
-           'ReducibleLossCB']
+           'LossFuncCB', 'holdout_split', 'sample_losses', 'check_loss_acc', 'EarlyStopCB', 'train_irreducible',
+           'irreducible_cached', 'ReducibleLossCB']
 
 # %% ../nbs/05f_budget.ipynb #ed286021
 import copy, json, hashlib, math, os
@@ -209,20 +209,28 @@ def sample_losses(model:nn.Module, train:ImageSet, bs:int=1000):
         return torch.cat([F.cross_entropy(model(x), y, reduction='none') for x, y in DeviceLoader(train, bs, device=next(model.parameters()).device)])
 
 # %% ../nbs/05f_budget.ipynb #958eb02a
+@torch.no_grad()
+def check_loss_acc(model:nn.Module, train:ImageSet, idx:torch.Tensor, bs:int=1000):
+    "`(mean cross-entropy, accuracy)` of `model` on the samples `idx` of `train` (evaluation mode; one host read)."
+    with eval_mode(model):
+        out = [(F.cross_entropy(p := model(x), y, reduction='sum'), (p.argmax(1) == y).sum()) for x, y in DeviceLoader(train, bs, idx=idx, device=next(model.parameters()).device)]
+    loss, hits = (torch.stack(t).sum().item() for t in zip(*out))
+    return loss / len(idx), hits / len(idx)
+
 class EarlyStopCB(Callback):
-    "After each epoch, accuracy on the `check` samples; the best epoch's weights are kept, and the fit ends after `patience` epochs without a gain."
+    "After each epoch, loss and accuracy on the `check` samples; the weights of the epoch with the lowest loss are kept, and the fit ends after `patience` epochs without a lower one."
     order = 50  # after the epoch's other callbacks
     def __init__(self, train:ImageSet, check:torch.Tensor, # the data, and the indices to check on
-                 patience:int=3, # epochs without a gain before it stops
-                 min_epochs:int=0, # never stop before this many epochs (a few steps an epoch leave early checks at chance)
+                 patience:int=3, # epochs without a lower check loss before it stops
+                 min_epochs:int=0, # never stop before this many epochs
                  bs:int=1000):
         self.train, self.check, self.patience, self.min_epochs, self.bs = train, check, patience, min_epochs, bs
-        self.accs, self.best, self.best_epoch, self.state = [], -1.0, -1, None
+        self.accs, self.losses, self.best, self.best_epoch, self.state = [], [], -1.0, -1, None
     def after_epoch(self):
-        l = self.learn
-        acc = eval_full(l.model, DeviceLoader(self.train, self.bs, idx=self.check, device=l.device))  # one host read an epoch
-        self.accs.append(acc)
-        if acc > self.best: self.best, self.best_epoch, self.state = acc, len(self.accs) - 1, copy.deepcopy(l.model.state_dict())
+        loss, acc = check_loss_acc(self.learn.model, self.train, self.check, self.bs)
+        self.losses.append(loss); self.accs.append(acc)
+        if loss < min(self.losses[:-1], default=math.inf):  # the loss moves while accuracy on a small check split stays flat
+            self.best, self.best_epoch, self.state = acc, len(self.accs) - 1, copy.deepcopy(self.learn.model.state_dict())
         elif len(self.accs) >= self.min_epochs and len(self.accs) - 1 - self.best_epoch >= self.patience: raise CancelFitException()
     def after_fit(self):
         if self.state is not None: self.learn.model.load_state_dict(self.state)

@@ -303,6 +303,7 @@ def matrix_cell(g:pd.DataFrame, budget:float=None): # verdict rows of one conten
     def one(x):
         at = f"@{x.control_budget:g}" if budget is not None and x.control_budget == x.control_budget and x.control_budget != budget else ''
         return f"{verdict_sign(x.verdict)}{SHORT.get(x.control, x.control)}{at} {x['mean']:+.1f}±{x.half:.1f}" if x.n > 1 else f"?{SHORT.get(x.control, x.control)}"
+    if (g.n == 0).all(): return g.verdict.iloc[0]  # charged beyond the study's budgets: no control to pair with
     return ', '.join(one(x) for _, x in g.iterrows())
 
 # %% ../nbs/09d_study.ipynb #5c441a10
