@@ -45,7 +45,7 @@ class SelectiveBackwardCB(Callback):
                  rule:str='loss', # one of `RULES`
                  stale:bool=False, # score by each sample's loss when it was last trained on (no selection forward)
                  beta:float=None, # the power of the loss rule (default: `default_beta(keep)`)
-                 start:float=0.0, end:float=1.0, # the active window, as fractions of the planned epochs
+                 start:float=0.0, end:float=1.0, # the active window, as fractions of the run (its budget, or else its planned epochs)
                  full_every:int=0, # every n-th batch trains in full (0: none)
                  history:int=1024, # recent losses the percentiles are taken over
                  temperature:float=TEMPERATURE, # of the embarrassment
@@ -60,13 +60,18 @@ class SelectiveBackwardCB(Callback):
 
 # %% ../nbs/05a_selective.ipynb #ed9ab16f
 @patch
-def active(self:SelectiveBackwardCB):
-    "Whether this batch is trained on a subset."
+def progress(self:SelectiveBackwardCB):
+    "How far the run has come, 0 to 1: the share of its budget spent (`learn.budget_share`, which `BudgetCB` sets), else of its planned epochs."
     l = self.learn
-    if self.full_every and (l.iter + 1) % self.full_every == 0: return False
+    if getattr(l, 'budget_share', None) is not None: return l.budget_share  # a budget, not the epochs, ends the run
     planned = planned_epochs(l.phases) if getattr(l, 'phases', None) else 0
-    done = (l.epoch + l.iter / max(len(l.dl), 1)) / planned if planned else 0.0
-    return self.start <= done < self.end
+    return (l.epoch + l.iter / max(len(l.dl), 1)) / planned if planned else 0.0
+
+@patch
+def active(self:SelectiveBackwardCB):
+    "Whether this batch is trained on a subset: inside the window `start`..`end` of the run's progress, and not a full batch of `full_every`."
+    if self.full_every and (self.learn.iter + 1) % self.full_every == 0: return False
+    return self.start <= self.progress() < self.end
 
 @patch
 def n_samples(self:SelectiveBackwardCB):

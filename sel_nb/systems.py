@@ -4,10 +4,11 @@
 
 # %% auto #0
 __all__ = ['MODELS', 'PRESETS', 'SYSTEM_PANELS', 'SYSTEMS', 'Preset', 'preset_model', 'model_label', 'RunSetup', 'prunable',
-           'prune_and_rewind', 'is_pruned', 'restore_pruning', 'PruneRewindCB', 'baseline_recipe', 'lottery_recipe',
-           'stages_phase', 'sel95_recipe', 'sel_adaptive_recipe', 'sel_class_recipe', 'warmup_recipe', 'lean_recipe',
-           'selector', 'freezer', 'head_freezer', 'rs2_recipe', 'balanced_recipe', 'logit_adjusted_recipe',
-           'rho_prepare', 'rho_recipe', 'System', 'register', 'default_systems', 'reference_system', 'panel_systems']
+           'prune_and_rewind', 'is_pruned', 'restore_pruning', 'PruneRewindCB', 'baseline_recipe', 'half_batch_recipe',
+           'lottery_recipe', 'stages_phase', 'sel95_recipe', 'sel_adaptive_recipe', 'sel_class_recipe', 'warmup_recipe',
+           'lean_recipe', 'selector', 'freezer', 'head_freezer', 'rs2_recipe', 'balanced_recipe',
+           'logit_adjusted_recipe', 'rho_prepare', 'rho_recipe', 'System', 'register', 'default_systems',
+           'reference_system', 'panel_systems']
 
 # %% ../nbs/06_systems.ipynb #1143e2b6
 import math
@@ -23,7 +24,7 @@ from .curriculum import Curriculum, seed_stages, sel_phase, warmup_indices
 from .selective import SelectiveBackwardCB, GuiltFreezeCB
 from .model import build_model
 from .vit import build_vit, HeadFreezeCB
-from .budget import SCHEDULES, RS2Phase, BalancedPhase, LossFuncCB, ReducibleLossCB, logit_adjusted_loss, holdout_split, irreducible_losses
+from .budget import SCHEDULES, RS2Phase, BalancedPhase, LossFuncCB, ReducibleLossCB, logit_adjusted_loss, holdout_split, train_irreducible, irreducible_cached, regime_label
 
 # %% ../nbs/06_systems.ipynb #dc60f45a
 MODELS = ('resnet18', 'vit')  # the networks a preset can name
@@ -65,7 +66,10 @@ class Preset:
     warmup:float=0.05 # budgeted runs: share of the budget spent warming up
     rs2_ratio:float=0.25 # RS2: share of the training set per round
     rho_ratio:float=0.1 # RHO-LOSS: samples trained on over samples scored, n_b/n_B
-    rho_holdout:float=0.1 # RHO-LOSS: share of each class held back to train the irreducible-loss model
+    rho_holdout:float=0.1 # RHO-LOSS: share of each class held back to train the irreducible-loss model (at least 20 images of a class)
+    rho_lr:float=1e-3 # RHO-LOSS: the irreducible-loss model's Adam learning rate
+    rho_max_epochs:int=30 # RHO-LOSS: the cap on the irreducible-loss model's epochs (it stops early on a split of its holdout)
+    rho_cache:str='' # RHO-LOSS: folder keeping one irreducible-loss model per seed and regime, reused across budgets ('': none)
     logit_tau:float=1.0 # logit-adjusted loss: the weight τ of the log class shares
     seeds:tuple=(0,) # default seeds
     data:dict=field(default_factory=dict) # extra arguments to `load_dataset`
@@ -174,6 +178,12 @@ def baseline_recipe(s:RunSetup):
     "Dense training on all the data."
     return [Phase('dense', DensePhase(torch.arange(s.n_train), s.epochs(s.preset.baseline_epochs)))]
 
+# %% ../nbs/06_systems.ipynb #c7b36b3b
+def half_batch_recipe(s:RunSetup):
+    "The Baseline at the half-batch systems' batch size (the preset's batch times `keep`): dense training on all the data."
+    bs = max(1, round(s.preset.batch_size * s.preset.keep))
+    return [Phase('dense', DensePhase(torch.arange(s.n_train), s.epochs(s.preset.baseline_epochs), bs=bs))]
+
 # %% ../nbs/06_systems.ipynb #2947b277
 def lottery_recipe(s:RunSetup):
     "Dense pre-training; then prune, rewind and retrain with the mask held."
@@ -256,14 +266,19 @@ def logit_adjusted_recipe(s:RunSetup):
     return [Phase('logit_adjusted', DensePhase(torch.arange(s.n_train), s.epochs(s.preset.baseline_epochs)), (LossFuncCB(loss),))]
 
 def rho_prepare(s:RunSetup, train):
-    "RHO-LOSS's irreducible-loss model: trained on `rho_holdout` of each class for the Baseline's epochs; its loss on every training sample."
+    "RHO-LOSS's irreducible-loss model, trained to convergence on `rho_holdout` of each class (`train_irreducible`) or read from `rho_cache`; its loss on every training sample."
     p = s.preset
     rest, held = holdout_split(train.y, p.rho_holdout, torch.Generator().manual_seed(s.seed))
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(s.seed + 1)
-        model = preset_model(p, s.n_classes, tuple(train.x.shape[1:]), s.device)
-    losses, flops = irreducible_losses(model, train, held, min(p.baseline_epochs, 1) if s.trial else p.baseline_epochs, p.lr, p.batch_size, s.seed)
-    return dict(train_idx=rest, irreducible=losses, uncharged_flops=flops)
+    key = dict(seed=s.seed, dataset=p.dataset, model=model_label(p), n_train=len(train), labels=int((train.y.cpu().long() * torch.arange(len(train))).sum()),
+               holdout=p.rho_holdout, lr=p.rho_lr, bs=p.batch_size, max_epochs=p.rho_max_epochs, regime=regime_label(p))
+    def make():
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(s.seed + 1)
+            model = preset_model(p, s.n_classes, tuple(train.x.shape[1:]), s.device)
+        return train_irreducible(model, train, held, p.rho_lr, p.batch_size, 1 if s.trial else p.rho_max_epochs, seed=s.seed)
+    il = irreducible_cached(None if s.trial else p.rho_cache, key, make, s.device)
+    s.log(f"irreducible-loss model {il['accuracy']:.1%} on its check split ({il['n_check']} images), {il['epochs']} epochs{', cached' if il.get('cached') else ''}")
+    return dict(train_idx=rest, irreducible=il['irreducible'], uncharged_flops=il['flops'], irreducible_accuracy=il['accuracy'], irreducible_epochs=il['epochs'])
 
 def rho_recipe(s:RunSetup):
     "RHO-LOSS: the Baseline's epochs over the samples not held back, in batches of n_B, each training on its top n_b by reducible loss."
@@ -320,6 +335,7 @@ register(System('selective', 'Selective backprop', '#937860', lean_recipe('selec
 register(System('selective_stale', 'Selective backprop, stale', '#da8bc3', lean_recipe('selective', selector(stale=True)), default=False, role='contender'))
 register(System('selective_class', 'Selective by class E', '#ccb974', lean_recipe('selective', selector('class')), default=False, role='contender'))
 register(System('random_subset', 'Random subset (control)', '#8c8c8c', lean_recipe('selective', selector('random')), default=False, role='control'))
+register(System('baseline_half', 'Baseline, half batch (control)', '#6baed6', half_batch_recipe, default=False, role='control'))
 register(System('rs2', 'RS2 (random rounds)', '#1b9e77', rs2_recipe, default=False, role='control'))
 register(System('rho_loss', 'RHO-LOSS', '#d62728', rho_recipe, default=False, role='contender', prepare=rho_prepare))
 register(System('class_balanced', 'Class-balanced sampling', '#e6ab02', balanced_recipe(), default=False, role='control'))

@@ -2,6 +2,7 @@
 change the training labels and counts only, a budgeted run killed in the middle resumes with the same rows, and the
 study writes its verdicts and its frontier; bad budgets and regime settings are one line."""
 import json, signal
+from pathlib import Path
 import pandas as pd
 import pytest
 import torch
@@ -14,15 +15,15 @@ from sel_nb.budget import regime_train, long_tail_counts
 from sel_nb.measure import Accounting
 from sel_nb.study import study_runs, write_matrix
 
-BUDGETED = ('baseline', 'rs2', 'selective', 'random_subset', 'rho_loss', 'class_balanced', 'logit_adjusted')
+BUDGETED = ('baseline', 'baseline_half', 'rs2', 'selective', 'random_subset', 'rho_loss', 'class_balanced', 'logit_adjusted')
 REGIME = ('imbalance=10', 'label_noise=0.2')
 PRESET = with_settings(PRESETS['smoke'], REGIME)
 
 @pytest.fixture(scope='module')
 def study(tmp_path_factory):
     "One uninterrupted smoke study: two budgets, the budgeted systems and SEL-95% at its own budget, long-tailed and noisy."
-    out = tmp_path_factory.mktemp('budget')/'run'
-    bench('--preset', 'smoke', '--budgets', '0.5', '1', '--experiments', *BUDGETED, 'sel95', '--set', *REGIME, '--out', out)
+    out, cache = tmp_path_factory.mktemp('budget')/'run', tmp_path_factory.mktemp('irreducible')
+    bench('--preset', 'smoke', '--budgets', '0.5', '1', '--experiments', *BUDGETED, 'sel95', '--set', *REGIME, f'rho_cache={cache}', '--out', out)
     return out
 
 def smoke_data(): return synthetic(1500, 300, channels=1, size=16)  # the smoke preset's data
@@ -39,7 +40,7 @@ def test_budgeted_runs_stop_within_one_batch_of_their_budget(study):
     flops, n = costs()
     unit = PRESET.baseline_epochs * n * flops.total / 1e12
     bs, big = PRESET.batch_size, round(PRESET.batch_size / PRESET.rho_ratio)
-    batch = dict(selective=bs // 2 * flops.total + bs * flops.forward, random_subset=bs // 2 * flops.total,
+    batch = dict(selective=bs // 2 * flops.total + bs * flops.forward, random_subset=bs // 2 * flops.total, baseline_half=bs // 2 * flops.total,
                  rho_loss=bs * flops.total + big * flops.forward)
     for b in (0.5, 1):
         for key in BUDGETED:
@@ -69,6 +70,25 @@ def test_regimes_change_training_labels_and_counts_only(study):
     snap = json.loads((study/'budget_1'/'seed0'/'final_baseline.json').read_text())['snapshot']
     assert snap['label'] == test.y[snap['idx']].tolist()  # evaluated against the test set's own labels
 
+def test_the_half_batch_control_is_charged_like_the_baseline(study):
+    "The dense control at the half batch: twice the Baseline's steps, every sample a full step, nothing uncharged."
+    flops, _ = costs()
+    for b in (0.5, 1):
+        final = {k: json.loads((study/f'budget_{b:g}'/'seed0'/f'final_{k}.json').read_text()) for k in ('baseline', 'baseline_half')}
+        assert final['baseline_half']['uncharged_T'] == final['baseline']['uncharged_T'] == 0 and final['baseline_half']['budget'] == b
+        trained = {k: last(study/f'budget_{b:g}', k, 'flops_T') for k in final}  # the seed's count: ∝ samples trained
+        assert trained['baseline_half'] == pytest.approx(trained['baseline'], rel=0.05)  # the same samples, at half the batch
+
+def test_rho_losss_model_is_trained_once_per_seed_and_regime(study):
+    "Both budgets read one irreducible-loss model, whose accuracy and cost are in its .json."
+    runs = study_runs(study)
+    rho = runs[runs.experiment == 'rho_loss']
+    assert rho.uncharged_T.nunique() == 1  # the same model's cost at both budgets
+    folder = Path(json.loads((study/'budget_1'/'config.json').read_text())['preset']['rho_cache'])
+    saved = [json.loads(f.read_text()) for f in folder.glob('irreducible_*.json')]
+    assert len(saved) == 1 and saved[0]['seed'] == 0 and 0 < saved[0]['accuracy'] <= 1 and saved[0]['epochs'] >= 1
+    assert saved[0]['flops'] / 1e12 == pytest.approx(rho.uncharged_T.iloc[0])
+
 def test_a_budgeted_run_killed_in_the_middle_resumes_with_the_same_rows(study, tmp_path):
     out, systems = tmp_path/'run', ['selective', 'rho_loss']
     args = ('--budgets', '0.5', '--experiments', *systems, '--set', *REGIME)
@@ -85,7 +105,7 @@ def test_the_study_writes_its_verdicts_and_frontier(study, tmp_path):
     sel = runs[runs.experiment == 'sel95'].iloc[0]
     assert sel.natural and 0 < sel.budget < 2
     v = pd.read_csv(study/'verdicts.csv')
-    assert len(v) == 2 * 2 * 5  # 2 budgets × 2 contenders (selective, RHO-LOSS) × 5 controls
+    assert len(v) == 2 * 2 * 6  # 2 budgets × 2 contenders (selective, RHO-LOSS) × 6 controls
     assert (study/'frontier.png').stat().st_size > 0 and 'budget 0.5: best' in (study/'verdicts.txt').read_text()
     m = write_matrix({'long-tailed, noisy': study}, tmp_path)
     assert len(m) == 2 and (tmp_path/'frontier.png').stat().st_size > 0
