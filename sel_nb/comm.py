@@ -198,6 +198,48 @@ def make_comm(kind:str='allreduce', **kw): # a key of `COMM_HOOKS`, and its stat
     make_state, hook = COMM_HOOKS[kind]
     return make_state(**kw), hook
 
+# %% ../nbs/05c_comm.ipynb #001ca854
+@patch
+def state_dict(self:CommCounter):
+    "The counts as plain numbers, for a checkpoint that loads with `weights_only=True`."
+    return dict(bytes_sent=self.bytes_sent, bytes_dense=self.bytes_dense, iter=self.iter, seconds=self.clock.total)
+
+@patch
+def load_state_dict(self:CommCounter, sd:dict): # what `state_dict()` gave
+    "Take the counts back."
+    self.bytes_sent, self.bytes_dense, self.iter, self.clock.total = sd['bytes_sent'], sd['bytes_dense'], sd['iter'], sd['seconds']
+
+# %% ../nbs/05c_comm.ipynb #0df60f07
+@patch
+def state_dict(self:GuiltSparseState):
+    "The counts, and the residuals and momenta: tensors keyed by their parameter's position."
+    return dict(CommCounter.state_dict(self), residuals=dict(self.residuals), velocities=dict(self.velocities))
+
+@patch
+def load_state_dict(self:GuiltSparseState, sd:dict): # what `state_dict()` gave
+    "Take the counts, residuals and momenta back."
+    CommCounter.load_state_dict(self, sd)
+    self.residuals, self.velocities = dict(sd['residuals']), dict(sd['velocities'])
+
+# %% ../nbs/05c_comm.ipynb #0507768a
+_NOT_SAVED = ('process_group', 'rng')  # PowerSGDState's slots a checkpoint leaves out: the group, and NumPy's generator (saved as a tensor)
+
+@patch
+def state_dict(self:CountedPowerSGD):
+    "The counts, and PowerSGD's own state: its memories (tensors), counters, settings and random state (a tensor and numbers)."
+    p = self.psgd
+    _, key, pos, has_gauss, gauss = p.rng.get_state()
+    return dict(CommCounter.state_dict(self), psgd={s: getattr(p, s) for s in p.__slots__ if s not in _NOT_SAVED},
+                rng=dict(key=torch.from_numpy(key.astype('int64')), pos=int(pos), has_gauss=int(has_gauss), gauss=float(gauss)))
+
+@patch
+def load_state_dict(self:CountedPowerSGD, sd:dict): # what `state_dict()` gave
+    "Take the counts and PowerSGD's state back."
+    CommCounter.load_state_dict(self, sd)
+    for s, v in sd['psgd'].items(): setattr(self.psgd, s, v)
+    r = sd['rng']
+    self.psgd.rng.set_state(('MT19937', r['key'].numpy().astype('uint32'), r['pos'], r['has_gauss'], r['gauss']))
+
 # %% ../nbs/05c_comm.ipynb #448f8e7b
 def bytes_per_step(model:torch.nn.Module, # trained in place
                    batch:tuple, # (images, labels)
