@@ -14,13 +14,15 @@ from pathlib import Path
 from fastcore.basics import patch
 
 # %% ../nbs/05e_netns.ipynb #e0c0b482
-def why_no_namespaces():
-    "Why this process cannot make network namespaces, in one line; None when it can."
+def why_no_namespaces(wait:float=10): # seconds `unshare` may take
+    "Why this process cannot make network namespaces, in one line; None when it can. It never raises: a test module calls it as it is collected."
     if not sys.platform.startswith('linux'): return f"network namespaces need Linux, not {sys.platform}"
     if os.geteuid() != 0: return "making network namespaces needs root"
     for tool, pkg in (('ip', 'iproute2'), ('tc', 'iproute2'), ('unshare', 'util-linux'), ('taskset', 'util-linux')):
         if shutil.which(tool) is None: return f"`{tool}` not found (install {pkg})"
-    r = subprocess.run(['unshare', '--net', '--uts', '--mount', 'true'], capture_output=True, text=True, timeout=10)
+    try: r = subprocess.run(['unshare', '--net', '--uts', '--mount', 'true'], capture_output=True, text=True, timeout=wait)
+    except subprocess.TimeoutExpired: return f"unshare --net --uts --mount did not finish in {wait:g} s"
+    except OSError as e: return f"unshare --net --uts --mount could not start: {e.strerror or e}"
     if r.returncode: return f"unshare --net --uts --mount failed: {r.stderr.strip() or f'exit status {r.returncode}'}"
     return None
 
@@ -147,6 +149,21 @@ def counters(self:Cluster):
         out[x.host] = (s['tx']['bytes'], s['rx']['bytes'])
     return out
 
+# %% ../nbs/05e_netns.ipynb #d9fedfc2
+def _queues(ns:str, dev:str, *args): return sh('ip', 'netns', 'exec', ns, 'tc', 'qdisc', *args[:1], 'dev', dev, *args[1:])
+
+@patch
+def silence(self:Cluster, node:Node):
+    "Drop everything `node` sends and everything sent to it (a blackhole queue on both ends of its link): its cable pulled, no socket closed."
+    port = f'n{self.nodes.index(node)}'  # its link's end on the switch
+    for ns, dev in ((node.ns, 'eth0'), (self.switch, port)): _queues(ns, dev, 'replace', 'root', 'blackhole')
+
+@patch
+def reconnect(self:Cluster, node:Node):
+    "Give `node`'s link back as it was made: the switch's end unlimited, its own end with the link's queues."
+    _queues(self.switch, f'n{self.nodes.index(node)}', 'del', 'root'); _queues(node.ns, 'eth0', 'del', 'root')
+    for q in link_queues(self.rate, self.delay): _queues(node.ns, 'eth0', 'add', *q)
+
 # %% ../nbs/05e_netns.ipynb #aa91abf9
 BIN = Path(sys.executable).parent  # this environment's torchrun and sel_bench
 
@@ -176,7 +193,8 @@ def _kill_group(p:subprocess.Popen):
 def run_on_machines(cluster:Cluster, cmds:dict, # `{host: the command's words}`: the machines to run on
                     env:dict=None, # variables for every machine's command
                     envs:dict=None, # `{host: variables}`, for one machine's command only
-                    timeout:float=600): # seconds, for all of them
+                    timeout:float=600, # seconds, for all of them
+                    during=None): # called about every 0.1 s with the hosts that have ended; returning True ends the job (the rest killed)
     "Run `cmds[host]` on each machine at once; `{host: MachineRun}` once all have ended or `timeout` has passed."
     procs, ended, t0 = {}, {}, time.monotonic()
     with tempfile.TemporaryDirectory() as d:
@@ -189,7 +207,7 @@ def run_on_machines(cluster:Cluster, cmds:dict, # `{host: the command's words}`:
             while len(ended) < len(procs):
                 for h, p in procs.items():
                     if h not in ended and p.poll() is not None: ended[h] = time.monotonic() - t0
-                if time.monotonic() - t0 > timeout: break
+                if time.monotonic() - t0 > timeout or (during is not None and during(set(ended))): break
                 time.sleep(0.1)
         finally:
             for h, p in procs.items():
@@ -230,11 +248,12 @@ class Job:
 def run_job(cluster:Cluster, argv:list, # a made cluster; sel_bench's arguments
             hosts:list=None, # the machines that start (default: all); the job still expects all of them
             env:dict=None, envs:dict=None, # variables for every machine; for one machine (`{host: vars}`)
-                 timeout:float=600, **kw): # seconds for the whole job; `torchrun_command`'s options
+            timeout:float=600, # seconds for the whole job
+            during=None, **kw): # `run_on_machines`' watcher; `torchrun_command`'s options
     "Run `sel_bench argv` across the cluster with the README's command; returns the `Job`."
     cmd = torchrun_command(cluster.n, cluster.nodes[0].host, argv, **kw)
     before = cluster.counters()
-    runs = run_on_machines(cluster, {x.host: cmd for x in cluster.nodes if hosts is None or x.host in hosts}, env, envs, timeout)
+    runs = run_on_machines(cluster, {x.host: cmd for x in cluster.nodes if hosts is None or x.host in hosts}, env, envs, timeout, during)
     after = cluster.counters()
     return Job(runs, {h: (after[h][0] - before[h][0], after[h][1] - before[h][1]) for h in after})
 
