@@ -4,9 +4,10 @@
 
 # %% auto #0
 __all__ = ['RATES', 'HOOKS', 'BANDWIDTH_FILES', 'hook_label', 'sweep_folder', 'finished', 'check_sweep', 'test_per_class',
-           'sweep_order', 'sweep', 'run_folder', 'link_per_step', 'bandwidth_runs', 'time_to', 'accuracy_curve',
-           'with_dense', 'bandwidth_table', 'break_even', 'headline', 'fit_link', 'fixed_costs', 'model_break_even',
-           'out_of_sample', 'plot_bandwidth', 'readable', 'model_says', 'format_bandwidth', 'write_bandwidth']
+           'check_folder', 'sweep_order', 'sweep', 'run_folder', 'link_per_step', 'bandwidth_runs', 'time_to',
+           'accuracy_curve', 'with_dense', 'bandwidth_table', 'break_even', 'headline', 'fit_link', 'fixed_costs',
+           'model_break_even', 'out_of_sample', 'plot_bandwidth', 'readable', 'model_says', 'format_bandwidth',
+           'write_bandwidth']
 
 # %% ../nbs/09e_bandwidth.ipynb #9dd1c726
 import json, math, time
@@ -55,6 +56,13 @@ def test_per_class(preset:str): # a key of `PRESETS`
     p = PRESETS[preset]
     return int(torch.bincount(load_dataset(p.dataset, **p.data)[1].y.cpu()).min())
 
+def check_folder(folder:Path, held:int): # a sweep folder; the held-out images per class the sweep evaluates on
+    "Refuse, in one line, to resume a folder whose runs took their accuracy points on another held-out set (an older sweep's)."
+    cfg = folder/'config.json'
+    was = json.loads(cfg.read_text())['preset'].get('held_per_class') if cfg.exists() else held
+    if was != held: raise ValueError(f"{folder} holds runs evaluated on {was} test images a class, not the whole test set ({held}): "
+                                     "sweep into a new folder")
+
 def sweep_order(rates, hooks, seeds):
     "The sweep's jobs, `(rate, hook, seed)`: at each rate seed by seed, every hook once a seed (dense, guilt, floor, ..., dense, guilt, ...), never a hook's seeds in a block."
     return [(rate, hook, seed) for rate in rates for seed in seeds for hook in hooks]
@@ -67,7 +75,9 @@ def sweep(out, # the sweep's folder
     "Run the reference system with each hook on `nodes` machines at each rate, a folder per (rate, hook) and a job per seed in `sweep_order`, resuming; full-test accuracy points four times an epoch; returns the failures' lines."
     check_sweep(rates, hooks, seeds, preset, nodes, timeout)
     if why := why_no_namespaces(): raise RuntimeError(f"the sweep needs network namespaces: {why}")
-    argv = ('--set', f'held_per_class={test_per_class(preset)}', *argv)  # the points, four an epoch, on the whole test set
+    held = test_per_class(preset)
+    for rate, hook in {(r, h) for r, h, _ in sweep_order(rates, hooks, seeds)}: check_folder(sweep_folder(out, rate, hook), held)
+    argv = ('--set', f'held_per_class={held}', *argv)  # the points, four an epoch, on the whole test set
     with sigterm_as_interrupt():  # a kill takes the machines down too
         return [line for rate, hook, seed in sweep_order(rates, hooks, seeds) if not finished(sweep_folder(out, rate, hook), [seed])
                 for line in run_folder(out, rate, hook, [s for s in seeds if s <= seed], preset, nodes, timeout, argv)]

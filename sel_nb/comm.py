@@ -273,6 +273,15 @@ def comm_seconds(bytes_per_step:float, # what one worker's hook hands over per s
     n, b = workers, gbit * 1e9 / 8
     return fixed + (2 * (n - 1) / n if collective == 'allreduce' else n - 1) * bytes_per_step / b
 
-def break_even_workers(dense:float, sparse:float): # bytes per step: dense allreduce, sparse all-gather
-    "Workers beyond which the sparse all-gather takes longer than the dense ring allreduce: (N−1)·s = 2(N−1)/N·d, N = 2d/s."
-    return 2 * dense / sparse
+# %% ../nbs/05c_comm.ipynb #90968c03
+def break_even_workers(dense:float, sparse:float, # bytes per step: dense allreduce, sparse all-gather
+                       gbit:float=None, # each link's bandwidth in Gbit/s (needed with fixed costs)
+                       fixed_dense:float=0., fixed_sparse:float=0.): # seconds a step pays whatever its bytes, each hook
+    "Workers beyond which the sparse all-gather takes longer than the dense ring allreduce: bandwidth only, N = 2d/s (a bound); with fixed costs, where `comm_seconds` of the two are equal (NaN: slower at every N)."
+    if not (fixed_dense or fixed_sparse): return 2 * dense / sparse
+    if not gbit: raise ValueError("break_even_workers: with fixed costs the answer depends on the link; pass gbit")
+    k = gbit * 1e9 / 8
+    a, c = sparse / k, 2 * dense / k
+    b = fixed_sparse - fixed_dense - a - c
+    n = (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a) if b * b >= 4 * a * c else math.nan
+    return n if n > 1 else math.nan  # no root above one worker: the all-gather is slower at every N

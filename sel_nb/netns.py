@@ -184,8 +184,9 @@ def torchrun_command(nnodes:int, # machines
 # %% ../nbs/05e_netns.ipynb #610d8686
 @dataclass
 class MachineRun:
-    "What one machine's command did: its exit status (None: killed at the time limit), its seconds, its output."
+    "What one machine's command did: its exit status (None: killed at the time limit), its seconds, its output, and the words it was started with."
     host:str; status:int; seconds:float; out:str; err:str
+    command:list=None # the words the harness started, as they ran: namespace, variables, CPUs, the command
 
     @property
     def ok(self): return self.status == 0
@@ -199,14 +200,15 @@ def run_on_machines(cluster:Cluster, cmds:dict, # `{host: the command's words}`:
                     timeout:float=600, # seconds, for all of them
                     during=None): # called about every 0.1 s with the hosts that have ended; returning True ends the job (the rest killed)
     "Run `cmds[host]` on each machine at once; `{host: MachineRun}` once all have ended or `timeout` has passed."
-    procs, ended, t0 = {}, {}, time.monotonic()
+    procs, ended, words, t0 = {}, {}, {}, time.monotonic()
     with tempfile.TemporaryDirectory() as d:
         try:
             for x in cluster.nodes:
                 if x.host not in cmds: continue
                 e = dict(GLOO_SOCKET_IFNAME='eth0', NCCL_SOCKET_IFNAME='eth0', **(env or {}), **(envs or {}).get(x.host, {}))
                 with open(f'{d}/{x.host}.out', 'w') as o, open(f'{d}/{x.host}.err', 'w') as er:
-                    procs[x.host] = subprocess.Popen(cluster.command(x, cmds[x.host], e), stdout=o, stderr=er, start_new_session=True)
+                    words[x.host] = [str(w) for w in cluster.command(x, cmds[x.host], e)]
+                    procs[x.host] = subprocess.Popen(words[x.host], stdout=o, stderr=er, start_new_session=True)
             while len(ended) < len(procs):
                 for h, p in procs.items():
                     if h not in ended and p.poll() is not None: ended[h] = time.monotonic() - t0
@@ -217,7 +219,7 @@ def run_on_machines(cluster:Cluster, cmds:dict, # `{host: the command's words}`:
                 if h not in ended: _kill_group(p); p.wait()
             for x in cluster.nodes: _kill_all_in(x.ns)  # nothing of this job outlives it (a worker its torchrun left behind)
         read = lambda h, s: Path(f'{d}/{h}.{s}').read_text(errors='replace')
-        return {h: MachineRun(h, p.returncode if h in ended else None, ended.get(h, time.monotonic() - t0), read(h, 'out'), read(h, 'err'))
+        return {h: MachineRun(h, p.returncode if h in ended else None, ended.get(h, time.monotonic() - t0), read(h, 'out'), read(h, 'err'), words[h])
                 for h, p in procs.items()}
 
 # %% ../nbs/05e_netns.ipynb #19462f5d

@@ -3,10 +3,11 @@ machines at 100 Mbit/s, the link's bytes against the hook's own count, one machi
 `--resume` on both machines after it, one machine gone silent in the middle of a run (its cable pulled), a machine that
 cannot reach the rendezvous, and the bandwidth sweep's folders and table (`sel_nb.bandwidth`). Needs root and iproute2;
 elsewhere those tests skip with one line that says why, at collection too."""
-import json, re, time
+import json, re, shutil, time
+from pathlib import Path
 import pandas as pd
 import pytest
-from sel_nb.netns import Cluster, run_job, torchrun_command, why_no_namespaces, failure_line, sh
+from sel_nb.netns import BIN, Cluster, run_job, torchrun_command, why_no_namespaces, failure_line, sh
 from sel_nb.bandwidth import sweep, write_bandwidth
 from conftest import ROOT
 from test_2_bench_cli import assert_same_rows
@@ -34,6 +35,17 @@ def readme_command():
     words = cmd.split()
     return words[:words.index('$(which') + 2]
 
+def readme_variables():
+    "The variables the README's multi-node section exports before its command."
+    line = re.search(r'^export (.*?)(?:\s+#.*)?$', (ROOT/'README.md').read_text().split('### On several machines')[1], re.M)[1]
+    return dict(w.split('=', 1) for w in line.split())
+
+def what_ran(run):
+    "A machine's variables and command as the harness started them: the words between `env` and `taskset -c CPUS`, and after."
+    w = run.command
+    i = w.index('taskset')
+    return dict(v.split('=', 1) for v in w[w.index('env') + 1:i]), w[i + 3:]
+
 def test_the_readme_command_is_the_one_the_harness_runs():
     words = [str(w) for w in torchrun_command(2, 'node0.example.org', [], run_id='sel-paper', nproc=8)]
     assert readme_command() == ['torchrun', *words[1:-1], '$(which', 'sel_bench)'], readme_command()
@@ -42,6 +54,15 @@ def test_the_readme_command_is_the_one_the_harness_runs():
 def test_two_machines_at_100_mbits_run_the_readme_command(cluster, tmp_path):
     j = job(cluster, tmp_path/'out')
     assert j.ok, j.failures()
+    variables, ran = what_ran(j.runs['node1'])  # checked on what ran, not on the template
+    readme = readme_command()
+    assert readme_variables().items() <= variables.items(), (readme_variables(), variables)
+    assert Path(ran[0]).name == readme[0] and ran[len(readme) - 2] == shutil.which('sel_bench', path=str(BIN)), ran
+    assert ran[1:len(readme) - 2:2] == readme[1:-2:2], ran  # the same options, in the same order
+    filled = dict(zip(ran[1:len(readme) - 2:2], ran[2:len(readme) - 2:2]))
+    assert filled['--nnodes'] == '2' and filled['--rdzv-backend'] == 'c10d' and filled['--rdzv-endpoint'] == 'node0:29500', filled
+    assert [kv.split('=')[0] for kv in filled['--rdzv-conf'].split(',')] == ['join_timeout', 'read_timeout'], filled
+    assert ran[len(readme) - 1:] == [str(a) for a in [*SMOKE, '--out', tmp_path/'out']], ran
     comm = json.loads((tmp_path/'out'/'seed0'/'final_baseline.json').read_text())['comm']
     assert comm['world'] == 2 and comm['hook'] == 'allreduce'
     assert 0 < comm['hook_seconds'] < pd.read_csv(tmp_path/'out'/'seed0'/'hist_baseline.csv').time_s.iloc[-1]
