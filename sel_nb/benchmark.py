@@ -157,10 +157,14 @@ def sel_bench(preset:str='quick', # smoke, quick, study or paper
               set:Param("change preset settings, e.g. keep=0.3 freeze_threshold=0.4", str, nargs='+')=None,
               validation:int=None, # evaluate on this many training images per class, held back from training (to choose settings)
               nproc:int=1, # processes on this machine, started with torchrun: DDP, each one a shard of every batch (gloo on CPU, NCCL on GPU)
-              comm:str='allreduce', # how the processes' gradients travel: allreduce, fp16, powersgd:RANK or guilt:DENSITY
+              comm:str='allreduce', # how the processes' gradients travel: allreduce, fp16, local (none: the floor), powersgd:RANK or guilt:DENSITY
+              comm_timeout:float=None, # seconds a collective waits for a silent machine before the run ends in one line (default 300)
               budgets:Param("budgeted runs: shares of the Baseline's full run in executed FLOPs, e.g. 0.25 0.5 1 (each in out/budget_<share>)", float, nargs='+')=None,
               no_progress:bool=False): # no progress bars
     "Run the SEL benchmark: systems of the registry, several seeds; histories, summary and figures in the results folder."
+    if comm_timeout is not None:
+        if not 0 < comm_timeout < float('inf'): raise BenchmarkError(f"--comm-timeout takes seconds above 0, got {comm_timeout:g}")
+        os.environ['SEL_COMM_TIMEOUT'] = str(comm_timeout)  # read where the process group is joined: here, or in each process torchrun starts
     if 'WORLD_SIZE' in os.environ: nproc = int(os.environ['WORLD_SIZE'])  # under torchrun (one machine or several): every process of the job
     cfg = RunConfig(with_settings(lookup_preset(preset), set or ()), experiments=experiments, seeds=seeds, data_dir=data_dir, out=out,
                     device=device, resume=resume, weights=weights, trial=trial, progress=not no_progress, validation=validation,

@@ -241,16 +241,26 @@ def _reason(e:BaseException):
     msg = str(e).strip().split('\n')[0].split('. ')[0][:150]
     return f"{type(e).__name__}: {msg}" if msg else type(e).__name__
 
+def _code_in(path:Path):
+    "The Python objects a checkpoint names that `weights_only` loading refuses (read from its pickle, nothing run); [] when none or not a checkpoint."
+    try: return torch.serialization.get_unsafe_globals_in_checkpoint(path)
+    except Exception: return []
+
 def load_checkpoint(path, # a checkpoint written by `save_torch_atomic`
                     map_location=None, # as for `torch.load`
                     log=print): # where the line about a damaged checkpoint goes
-    "The checkpoint at `path`; None when it is missing, or damaged (then it is set aside as `<name>.damaged`)."
+    "The checkpoint at `path`, read as tensors and plain data only (`weights_only`); None when it is missing, or damaged (then it is set aside as `<name>.damaged`). One that would run code is refused: `RunError`."
     path = Path(path)
     if not path.exists(): return None
-    try: return torch.load(path, map_location=map_location, weights_only=False)
+    try: return torch.load(path, map_location=map_location, weights_only=True)
     except PermissionError as e:
         raise RunError(f"cannot read checkpoint {path} (permission denied); make it readable and run again with --resume") from e
-    except Exception as e: why = _reason(e)
+    except Exception as e:
+        if code := _code_in(path):
+            raise RunError(f"checkpoint {path} is refused: loading it would call {', '.join(code[:3])}{' ...' if len(code) > 3 else ''}, "
+                           "not only read tensors and numbers, and nothing of it was run; it was not written by this sel_nb: "
+                           "remove it to restart this system from scratch") from None
+        why = _reason(e)
     damaged = path.with_name(path.name + '.damaged')
     try: os.replace(path, damaged)
     except OSError as e: raise _write_failed(e, damaged) from e

@@ -1,16 +1,18 @@
 """Two machines over a slow link, made of network namespaces (`sel_nb.netns`): the README's multi-node command on two
 machines at 100 Mbit/s, the link's bytes against the hook's own count, one machine killed in the middle of a run,
-`--resume` on both machines after it, a machine that cannot reach the rendezvous, and the bandwidth sweep's folders and
-table (`sel_nb.bandwidth`). Needs root and iproute2; elsewhere those tests skip with one line that says why."""
-import json, re
+`--resume` on both machines after it, one machine gone silent in the middle of a run (its cable pulled), a machine that
+cannot reach the rendezvous, and the bandwidth sweep's folders and table (`sel_nb.bandwidth`). Needs root and iproute2;
+elsewhere those tests skip with one line that says why, at collection too."""
+import json, re, shutil, time
+from pathlib import Path
 import pandas as pd
 import pytest
-from sel_nb.netns import Cluster, run_job, torchrun_command, why_no_namespaces, failure_line, sh
+from sel_nb.netns import BIN, Cluster, run_job, torchrun_command, why_no_namespaces, failure_line, sh
 from sel_nb.bandwidth import sweep, write_bandwidth
 from conftest import ROOT
 from test_2_bench_cli import assert_same_rows
 
-WHY = why_no_namespaces()
+WHY = why_no_namespaces()  # never raises: a computer where `unshare` hangs or fails gets a skip, not a collection error
 needs_namespaces = pytest.mark.skipif(WHY is not None, reason=f"no network namespaces: {WHY}")
 
 RATE = '100mbit'
@@ -33,6 +35,17 @@ def readme_command():
     words = cmd.split()
     return words[:words.index('$(which') + 2]
 
+def readme_variables():
+    "The variables the README's multi-node section exports before its command."
+    line = re.search(r'^export (.*?)(?:\s+#.*)?$', (ROOT/'README.md').read_text().split('### On several machines')[1], re.M)[1]
+    return dict(w.split('=', 1) for w in line.split())
+
+def what_ran(run):
+    "A machine's variables and command as the harness started them: the words between `env` and `taskset -c CPUS`, and after."
+    w = run.command
+    i = w.index('taskset')
+    return dict(v.split('=', 1) for v in w[w.index('env') + 1:i]), w[i + 3:]
+
 def test_the_readme_command_is_the_one_the_harness_runs():
     words = [str(w) for w in torchrun_command(2, 'node0.example.org', [], run_id='sel-paper', nproc=8)]
     assert readme_command() == ['torchrun', *words[1:-1], '$(which', 'sel_bench)'], readme_command()
@@ -41,6 +54,15 @@ def test_the_readme_command_is_the_one_the_harness_runs():
 def test_two_machines_at_100_mbits_run_the_readme_command(cluster, tmp_path):
     j = job(cluster, tmp_path/'out')
     assert j.ok, j.failures()
+    variables, ran = what_ran(j.runs['node1'])  # checked on what ran, not on the template
+    readme = readme_command()
+    assert readme_variables().items() <= variables.items(), (readme_variables(), variables)
+    assert Path(ran[0]).name == readme[0] and ran[len(readme) - 2] == shutil.which('sel_bench', path=str(BIN)), ran
+    assert ran[1:len(readme) - 2:2] == readme[1:-2:2], ran  # the same options, in the same order
+    filled = dict(zip(ran[1:len(readme) - 2:2], ran[2:len(readme) - 2:2]))
+    assert filled['--nnodes'] == '2' and filled['--rdzv-backend'] == 'c10d' and filled['--rdzv-endpoint'] == 'node0:29500', filled
+    assert [kv.split('=')[0] for kv in filled['--rdzv-conf'].split(',')] == ['join_timeout', 'read_timeout'], filled
+    assert ran[len(readme) - 1:] == [str(a) for a in [*SMOKE, '--out', tmp_path/'out']], ran
     comm = json.loads((tmp_path/'out'/'seed0'/'final_baseline.json').read_text())['comm']
     assert comm['world'] == 2 and comm['hook'] == 'allreduce'
     assert 0 < comm['hook_seconds'] < pd.read_csv(tmp_path/'out'/'seed0'/'hist_baseline.csv').time_s.iloc[-1]
@@ -65,6 +87,35 @@ def test_a_machine_killed_mid_run_ends_the_other_in_one_line_and_resume_gives_th
     r = job(cluster, killed, *GUILT, '--resume')
     assert r.ok, r.failures()
     assert_same_rows(killed, whole, ['baseline'], files=('hist', 'points'))
+
+SILENT = 20  # seconds: the collective timeout of the silent-link test (a run's default is 300)
+
+def epochs_written(hist): return max(0, len(hist.read_text().splitlines()) - 1) if hist.exists() else 0
+
+@needs_namespaces
+def test_a_machine_gone_silent_mid_run_ends_the_other_in_one_line_within_the_timeout_and_resume_continues(cluster, tmp_path):
+    "node1's cable is pulled once the first epoch is written (no socket closed): node0 ends in one line, not after gloo's 30 minutes."
+    out = tmp_path/'silent'
+    args = ['--preset', 'smoke', '--experiments', 'baseline', '--set', 'baseline_epochs=4', '--no-progress', '--out', out]
+    hist, cut = out/'seed0'/'hist_baseline.csv', []
+    def pull_the_cable(ended):
+        if not cut and epochs_written(hist) >= 1: cluster.silence(cluster.nodes[1]); cut.append(time.monotonic())
+        return 'node0' in ended  # node0 is the one to watch; node1 is then killed
+    t0 = time.monotonic()
+    j = run_job(cluster, [*args, '--comm-timeout', SILENT], timeout=SILENT + 150, during=pull_the_cable, **WAITS)
+    n0 = j.runs['node0']
+    assert cut and epochs_written(hist) < 4, 'the cable was pulled before the first epoch or after the last'
+    assert n0.status == 1, (n0.status, n0.err[-3000:])
+    waited = t0 + n0.seconds - cut[0]
+    print(f"node0 ended {waited:.1f} s after node1's cable was pulled (timeout {SILENT} s)")
+    assert waited <= SILENT + 30, (waited, n0.err[-3000:])
+    said = [l for l in n0.err.splitlines() if l.startswith('sel_bench: error:')]
+    assert said == [said[0]] and f'did not answer within the collective timeout (Timed out waiting {SILENT * 1000}ms' in said[0], n0.err[-3000:]
+    assert 'sel_nb/' not in n0.err, 'a traceback from sel_nb, not one line'
+    cluster.reconnect(cluster.nodes[1])
+    r = run_job(cluster, [*args, '--resume'], timeout=150, **WAITS)
+    assert r.ok, r.failures()
+    assert epochs_written(hist) == 4 and (out/'seed0'/'final_baseline.json').exists()
 
 @needs_namespaces
 def test_a_machine_that_cannot_reach_the_rendezvous_fails_in_one_line(cluster, tmp_path):

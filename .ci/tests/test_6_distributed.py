@@ -1,7 +1,7 @@
 """Training on two ranks (gloo on CPU, joined by a FileStore under `torch.multiprocessing` spawn by `run_on_ranks`, as
 PyTorch's own DDP tests do, and under torchrun through `sel_bench --nproc 2`): the guilt-sparse hook against `allreduce_hook`, its error feedback,
 identical weights on both ranks after every step for every registered system, and the files a distributed run writes."""
-import json, os
+import io, json, os
 import pandas as pd
 import pytest
 import torch
@@ -115,6 +115,46 @@ def _learner_agrees(rank):
 
 def test_each_hook_keeps_the_ranks_identical_with_and_without_bucket_views():
     on_two_ranks(_learner_agrees)
+
+def through_a_checkpoint(obj):
+    "`obj` saved as a checkpoint and read back as `load_checkpoint` reads it: tensors and plain data only."
+    buf = io.BytesIO(); torch.save(obj, buf); buf.seek(0)
+    return torch.load(buf, weights_only=True)
+
+def _hook_states_survive_a_checkpoint(rank):
+    train, _ = load_dataset('synthetic', n_train=128, n_test=20, channels=1, size=16)
+    for kind, kw in (('allreduce', {}), ('fp16', {}), ('powersgd', dict(rank=1, start_iter=2)), ('guilt', dict(density=0.05))):
+        torch.manual_seed(0)
+        cb = DDPCB(kind, kw)
+        Learner(build_model(10, 1, 4), train=train, bs=32, cbs=[MetricsCB(), cb]).fit([Phase('dense', DensePhase(torch.arange(128), 1))])
+        saved = cb.state_dict()  # on every rank: it gathers
+        back = DDPCB(kind, kw); back.load_state_dict(through_a_checkpoint(saved))
+        assert back.state.iter == cb.state.iter == 4 and back.state.bytes_sent == cb.state.bytes_sent > 0, kind
+        again = through_a_checkpoint(back.state.state_dict())
+        for k, v in through_a_checkpoint(cb.state.state_dict()).items():
+            assert str(again[k]) == str(v), (kind, k)  # residuals, PowerSGD's memories and random state: all back
+
+def test_every_hooks_state_is_plain_data_and_comes_back_from_a_checkpoint():
+    "What a distributed run's checkpoint holds for its hook loads with `weights_only=True` (no pickled objects), for every hook."
+    on_two_ranks(_hook_states_survive_a_checkpoint)
+
+class MakesAFile:
+    "A pickle that calls `os.system` when it is loaded: what a checkpoint handed over by someone else may hold."
+    def __init__(self, path): self.path = path
+    def __reduce__(self): return (os.system, (f'touch {self.path}',))
+
+def test_a_checkpoint_that_would_run_code_is_refused_in_one_line_and_nothing_runs(tmp_path):
+    out, made = tmp_path/'out', tmp_path/'made_by_the_checkpoint'
+    bench('--trial', 1, '--experiments', 'baseline', '--out', out)
+    ckpt = out/'ckpt'/'seed0_baseline.pt'
+    state = torch.load(ckpt, weights_only=True)
+    torch.save(dict(state, status='running', extra=MakesAFile(made)), ckpt)
+    r = bench('--trial', 1, '--experiments', 'baseline', '--out', out, '--resume', check=False)
+    assert r.returncode == 2 and 'Traceback' not in r.stderr, r.stderr
+    assert r.stderr.strip().splitlines() == [f"sel_bench: error: checkpoint {ckpt} is refused: loading it would call posix.system, "
+        "not only read tensors and numbers, and nothing of it was run; it was not written by this sel_nb: remove it to restart "
+        "this system from scratch"], r.stderr
+    assert not made.exists() and ckpt.exists()
 
 def bench(*args, **kw): return run([SEL_BENCH, '--preset', 'smoke', *map(str, args), '--no-progress'], **kw)
 
