@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['POOLS', 'AttentionHead', 'GatedAttention', 'fused_reference', 'PatchEmbed', 'MLP', 'Block', 'PoolHead', 'ViT',
-           'build_vit', 'attention_layers', 'set_head_frozen', 'head_gate_grads', 'HeadFreezeCB', 'heads_to_freeze',
-           'at_random', 'plot_head_guilt', 'head_trace']
+           'build_vit', 'attention_layers', 'set_head_frozen', 'track_gates', 'head_gate_grads', 'HeadFreezeCB',
+           'heads_to_freeze', 'at_random', 'plot_head_guilt', 'head_trace']
 
 # %% ../nbs/05d_vit.ipynb #4604f411
 import torch
@@ -33,16 +33,18 @@ class GatedAttention(nn.Module):
         self.heads = nn.ModuleList(AttentionHead(dim, dim // heads) for _ in range(heads))
         self.bias = nn.Parameter(torch.zeros(dim))
         self.register_buffer('gate', torch.ones(heads))
-        self.gated, self.gate_grad = True, None
+        self.gated, self.track, self.gate_grad = True, False, None
 
     def gates(self):
-        "The gates; with gradients on, a fresh leaf whose gradient is kept in `gate_grad`."
-        if not torch.is_grad_enabled(): return self.gate
+        "The gates: the buffer, or (when `track` is set and gradients are on) a fresh leaf whose gradient is kept in `gate_grad`."
+        if not (self.track and torch.is_grad_enabled()): return self.gate
         g = self.gate.clone().requires_grad_()
         g.register_hook(self.keep_grad)
         return g
 
-    def keep_grad(self, grad): self.gate_grad = grad.detach()
+    def keep_grad(self, grad):
+        "Keep the gates' gradient (a hook on the leaf)."
+        self.gate_grad = grad.detach()
 
     def forward(self, x): # tokens, B×T×D
         q, k, v = torch.stack([h.qkv(x) for h in self.heads], 1).chunk(3, -1)  # each B×H×T×d
@@ -151,6 +153,10 @@ def set_head_frozen(attn:GatedAttention, head:int, frozen:bool):
     "Freeze one head of `attn` (its `qkv` and `out` get no gradient) or thaw it."
     for p in attn.heads[head].parameters(): p.requires_grad_(not frozen)
 
+def track_gates(model:nn.Module, on:bool=True):
+    "Ask every attention layer of `model` for its gates' gradients (`on`), or stop asking."
+    for a in attention_layers(model): a.track = on
+
 def head_gate_grads(model:nn.Module):
     "The last backward's ∂L/∂g of every head, layers × heads (on the device)."
     return torch.stack([a.gate_grad for a in attention_layers(model)])
@@ -175,6 +181,9 @@ class HeadFreezeCB(Callback):
         self.layers = attention_layers(self.learn.model)
         if not self.layers: raise ValueError("head freezing needs a model with gated attention heads (model='vit'); this model has none")
         for l, h in self.frozen: set_head_frozen(self.layers[l], h, True)  # also after a resume
+        track_gates(self.learn.model)  # the gates' gradients are this callback's input
+
+    def after_phase(self): track_gates(self.learn.model, False)
 
     def after_backward(self):
         g, s = head_gate_grads(self.learn.model).abs(), self.smoothing
