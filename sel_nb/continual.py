@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['SCENARIOS', 'CONTINUAL_PRESETS', 'CONTINUAL_SYSTEMS', 'class_tasks', 'task_of_class', 'task_indices', 'build_mlp',
            'within_task', 'TaskLoss', 'task_accuracies', 'continual_metrics', 'Reservoir', 'ReplayCB',
-           'diagonal_fisher', 'EWCCB', 'ContinualPreset', 'continual_model', 'ContinualSetup', 'finetune_recipe',
-           'joint_recipe', 'ewc_recipe', 'replay_recipe', 'freeze_recipe', 'sel_recipe', 'sel_class_recipe',
-           'TaskEvalCB', 'SequenceRecorderCB', 'r_matrix', 'ContinualConfig', 'run_sequence', 'continual_summary',
-           'mean_r', 'format_continual', 'plot_continual', 'continual_page', 'write_continual_report', 'run_continual',
-           'sel_continual', 'continual_main']
+           'diagonal_fisher', 'EWCCB', 'ContinualPreset', 'continual_model', 'BodyWatchCB', 'BodyFreezeCB',
+           'ContinualSetup', 'finetune_recipe', 'joint_recipe', 'ewc_recipe', 'replay_recipe', 'freeze_recipe',
+           'sel_recipe', 'sel_class_recipe', 'body_freeze_recipe', 'TaskEvalCB', 'SequenceRecorderCB', 'r_matrix',
+           'ContinualConfig', 'run_sequence', 'continual_summary', 'mean_r', 'format_continual', 'plot_continual',
+           'continual_page', 'write_continual_report', 'run_continual', 'sel_continual', 'continual_main']
 
 # %% ../nbs/12_continual.ipynb #6f1bc9c3
 import json, math, os, shlex, sys
@@ -28,7 +28,8 @@ from .sparse import GuiltMask, ClassGuilt, calibrate_guilt_threshold
 from .learner import Callback, DensePhase, Phase, Learner, MetricsCB, GuiltMaskCB, ClassGuiltCB, NonFiniteLossError, eval_mode
 from .measure import Accounting, AccountingCB
 from .progress import ProgressCB
-from .selective import GuiltFreezeCB
+from .selective import GuiltFreezeCB, freeze_blocks, set_frozen
+from .class_batches import ClassBatchesCB
 from .systems import System, register
 from .runner import CheckpointCB, FaultCB, HistoryCB, restore
 from .record import BenchmarkError, RunFolder, with_settings, machine_info, provenance, _check_device
@@ -223,6 +224,32 @@ def continual_model(p:ContinualPreset, train:ImageSet, device):
     if p.model == 'resnet18': return build_model(train.n_classes, train.channels, p.width, device=device)
     raise ValueError(f"unknown model {p.model!r}; choose mlp or resnet18")
 
+# %% ../nbs/12_continual.ipynb #69f35a8b
+class BodyWatchCB(Callback):
+    "Records the training step (1, 2, ... from the run's start) after whose backward pass every block but the head was frozen; None while any trains."
+    order = 5  # after the freezing callbacks' `after_backward`
+    def __init__(self): self.steps, self.frozen_at = 0, None
+    def after_backward(self):
+        self.steps += 1
+        if self.frozen_at is None and not any(p.requires_grad for b in freeze_blocks(self.learn.model)[:-1] for p in b.parameters()):
+            self.frozen_at = self.steps
+    def state_dict(self): return dict(steps=self.steps, frozen_at=self.frozen_at)
+    def load_state_dict(self, sd): self.steps, self.frozen_at = sd['steps'], sd['frozen_at']
+
+class BodyFreezeCB(Callback):
+    "The control for guilt freezing: every block but the head frozen at training step `step` (after its backward pass, as `GuiltFreezeCB` freezes), by fiat; `step=None`: never."
+    order = -5
+    def __init__(self, step:int=None): self.step, self.steps = step, 0
+    def freeze(self):
+        for b in freeze_blocks(self.learn.model)[:-1]: set_frozen(b, True)
+    def before_epoch(self):
+        if self.step is not None and self.steps >= self.step: self.freeze()  # also after a resume, and after `model.train()`
+    def after_backward(self):
+        self.steps += 1
+        if self.steps == self.step: self.freeze()
+    def state_dict(self): return dict(steps=self.steps)
+    def load_state_dict(self, sd): self.steps = sd['steps']
+
 # %% ../nbs/12_continual.ipynb #5765dae5
 @dataclass
 class ContinualSetup:
@@ -233,6 +260,7 @@ class ContinualSetup:
     tasks:list # the training indices of each task
     model:nn.Module # the fresh model
     acct:Accounting # the run's accounting (charged for calibration and Fisher passes)
+    peers:RunFolder=None # the folder of this scenario's runs (a control reads its system's final record there)
     def task_phases(self, *cbs):
         "One phase per task, its epochs on the task's samples, with `cbs` attached to each."
         return [Phase(f'task{t + 1}', DensePhase(idx, self.preset.epochs), tuple(cbs)) for t, idx in enumerate(self.tasks)]
@@ -253,7 +281,14 @@ def sel_recipe(s):
 
 def sel_class_recipe(s):
     "SEL with a guilt threshold per class (`ClassGuilt`): no calibration; each class keeps a share of its gradient that follows its embarrassment."
-    return s.task_phases(ClassGuiltCB(ClassGuilt(s.train.n_classes, target=s.preset.target)))
+    return s.task_phases(ClassBatchesCB(ClassGuilt(s.train.n_classes, target=s.preset.target)))
+
+def body_freeze_recipe(s):
+    "The control for guilt freezing: the whole body frozen by fiat at the step guilt freezing's run (same seed and scenario) had frozen it."
+    final = s.peers.final('guilt_freeze', s.seed) if s.peers is not None else None
+    if final is None or not final.exists():
+        raise BenchmarkError("body_freeze freezes the body at the step guilt freezing did: run guilt_freeze first, in the same --out")
+    return s.task_phases(BodyFreezeCB(json.loads(final.read_text())['body_frozen_step']))
 
 CONTINUAL_SYSTEMS = {}
 for _s in [System('finetune', 'Fine-tuning', '#8c8c8c', finetune_recipe),
@@ -261,6 +296,7 @@ for _s in [System('finetune', 'Fine-tuning', '#8c8c8c', finetune_recipe),
            System('sel', 'SEL, seed γ', '#c44e52', sel_recipe),
            System('sel_class', 'SEL, per-class γ', '#b5179e', sel_class_recipe),
            System('guilt_freeze', 'Guilt freezing', '#64b5cd', freeze_recipe),
+           System('body_freeze', 'Body freeze', '#1f5f7a', body_freeze_recipe),
            System('ewc', 'EWC', '#dd8452', ewc_recipe),
            System('replay200', 'Replay, 200', '#55a868', replay_recipe(200)),
            System('replay500', 'Replay, 500', '#2f7d3a', replay_recipe(500))]:
@@ -312,6 +348,8 @@ class ContinualConfig:
         self.systems = tuple(self.systems or CONTINUAL_SYSTEMS)
         bad = [k for k in self.systems if k not in CONTINUAL_SYSTEMS]
         if bad: raise BenchmarkError(f"unknown system {bad[0]!r}; choose from {', '.join(CONTINUAL_SYSTEMS)}")
+        if 'body_freeze' in self.systems and 'guilt_freeze' not in self.systems[:self.systems.index('body_freeze')]:
+            raise BenchmarkError("body_freeze freezes the body at the step guilt freezing did: list guilt_freeze before it")
         self.scenarios = tuple(self.scenarios)
         bad = [k for k in self.scenarios if k not in SCENARIOS]
         if bad or not self.scenarios: raise BenchmarkError(f"unknown scenario {(bad or [''])[0]!r}; choose from {', '.join(SCENARIOS)}")
@@ -338,15 +376,16 @@ def run_sequence(key:str, # a key of `CONTINUAL_SYSTEMS`
     tasks = class_tasks(train.n_classes, p.n_tasks)
     torch.manual_seed(seed); model = continual_model(p, train, device)
     acct = Accounting(model, tuple(train.x.shape[1:]))
-    setup = ContinualSetup(p, seed, train, task_indices(train.y, tasks), model, acct)
+    setup = ContinualSetup(p, seed, train, task_indices(train.y, tasks), model, acct, RunFolder(cfg.out/scenario))
     phases = system.recipe(setup)  # built on the fresh model (SEL calibrates on it); a resumed run's state follows
     if state is not None: model.load_state_dict(state['model'])
-    cbs = [MetricsCB(), AccountingCB(acct), TaskEvalCB(test, tasks, scenario), SequenceRecorderCB(acct), CheckpointCB(paths.ckpt, acct), HistoryCB(paths)]
+    watch = BodyWatchCB()
+    cbs = [MetricsCB(), AccountingCB(acct), TaskEvalCB(test, tasks, scenario), SequenceRecorderCB(acct), CheckpointCB(paths.ckpt, acct, stateful=[watch]), HistoryCB(paths), watch]
     cbs += ([ProgressCB(name)] if cfg.progress else []) + ([FaultCB(key, seed)] if os.environ.get('SEL_FAULT') else [])
     learn = Learner(model, cbs=cbs, train=train, lr=p.lr, bs=p.batch_size, seed=seed,
                     loss_func=TaskLoss(task_of_class(tasks)) if scenario == 'task' else F.cross_entropy)
     learn.phases = phases
-    if state is not None: restore(learn, state, acct)
+    if state is not None: restore(learn, state, acct, [watch])
     else: paths.hist.unlink(missing_ok=True)
     status, message = 'done', ''
     try: learn.fit(phases, start=state['phase'] if state else 0)
@@ -355,7 +394,8 @@ def run_sequence(key:str, # a key of `CONTINUAL_SYSTEMS`
     complete = len(R) in (1, len(tasks)) and status == 'done'
     nan = dict(ACC=float('nan'), BWT=float('nan'), forgetting=float('nan'))
     final = dict(system=key, label=system.label, seed=seed, scenario=scenario, status=status, message=message, R=R.tolist(),
-                 **(continual_metrics(R) if complete else nan), flops_measured_T=acct.executed / 1e12, time_s=acct.seconds)
+                 **(continual_metrics(R) if complete else nan), flops_measured_T=acct.executed / 1e12, time_s=acct.seconds,
+                 body_frozen_step=watch.frozen_at)
     write_text_atomic(paths.final, json.dumps(final, indent=1))
     next(cb for cb in learn.cbs if isinstance(cb, CheckpointCB)).save(status)
     log(f"{name}: " + (f"ACC {final['ACC']:.3f}, BWT {final['BWT']:+.3f}, forgetting {final['forgetting']:.3f}" if complete else f"failed: {message}"))
