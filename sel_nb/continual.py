@@ -34,7 +34,7 @@ from .systems import System, register
 from .runner import CheckpointCB, FaultCB, HistoryCB, restore
 from .record import BenchmarkError, RunFolder, with_settings, machine_info, provenance, _check_device
 from .faults import RunLock, load_checkpoint, remove_stale_temps, savefig_atomic, write_text_atomic, write_csv_atomic
-from .benchmark import hyphenated_parser, parse_command, run_command
+from .command import hyphenated_parser, parse_command, run_command
 
 # %% ../nbs/12_continual.ipynb #2280667a
 def class_tasks(n_classes:int=10, # classes of the dataset
