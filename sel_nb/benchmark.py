@@ -4,15 +4,15 @@
 
 # %% auto #0
 __all__ = ['make_out', 'check_out', 'write_report', 'load_data', 'run_benchmark', 'run_budgets', 'launch', 'sel_bench',
-           'hyphenated_parser', 'bench_parser', 'run_command', 'parse_command', 'main']
+           'bench_parser', 'main']
 
 # %% ../nbs/11_benchmark.ipynb #02bffa29
 import contextlib, json, os, shlex, subprocess, sys, traceback
 from dataclasses import replace
 from pathlib import Path
 import torch
-from fastcore.script import Param, anno_parser
-from .data import load_dataset, DatasetNotFoundError, DatasetDamagedError
+from fastcore.script import Param
+from .data import load_dataset
 from .model import imagenet_resnet18_state
 from .loader import validation_split
 from .systems import SYSTEMS, PRESETS, Preset, default_systems, model_label
@@ -22,7 +22,8 @@ from .report import load_histories, summarize, format_summary, write_summary
 from .figures import plot_benchmark, plot_pareto
 from .snapshot import plot_thermal_snapshot
 from .results_page import write_results_page
-from .faults import RunError, RunLock, parse_faults, remove_stale_temps, savefig_atomic, write_text_atomic
+from .faults import RunLock, remove_stale_temps, savefig_atomic, write_text_atomic
+from .command import hyphenated_parser, parse_command, run_command
 from .distributed import join_from_env, lost_rank, leave, exit_rank, barrier, is_main, is_distributed, world_size
 from .comm_report import comm_table, format_comm, plot_comm
 from .study import NATURAL, budget_folder, write_study
@@ -177,23 +178,6 @@ def sel_bench(preset:str='quick', # smoke, quick, study or paper
     return run_benchmark(cfg)
 
 # %% ../nbs/11_benchmark.ipynb #76d7281d
-def _hyphenated(arg:str):
-    "`--data_dir=x` -> `--data-dir=x` (option names only)."
-    if not arg.startswith('--'): return arg
-    name, eq, value = arg.partition('=')
-    return '--' + name[2:].replace('_', '-') + eq + value
-
-def hyphenated_parser(f, prog:str): # a command's function, and its name
-    "fastcore's `anno_parser` of `f`, its options renamed with hyphens (`--data-dir`, `--no-progress`); errors in one line, exit status 2."
-    parser = anno_parser(f, prog=prog)
-    parser.error = lambda msg: (print(f"{prog}: error: {msg}", file=sys.stderr), sys.exit(2))
-    for action in parser._actions:  # argparse keeps an option's names on its action and in the parser's index
-        for i, name in enumerate(action.option_strings):
-            if name.startswith('--') and '_' in name:
-                action.option_strings[i] = _hyphenated(name)
-                parser._option_string_actions[_hyphenated(name)] = parser._option_string_actions.pop(name)
-    return parser
-
 def bench_parser():
     "`sel_bench`'s parser (`hyphenated_parser`), its description read from today's registry of systems and presets."
     parser = hyphenated_parser(sel_bench, 'sel_bench')
@@ -202,25 +186,6 @@ def bench_parser():
     return parser
 
 # %% ../nbs/11_benchmark.ipynb #bd5963c2
-def run_command(f, args:dict, prog:str): # a command's function, its parsed arguments, its name
-    "`f(**args)`; returns the exit status: 0, 2 for bad input (one line), 130 when interrupted."
-    try:
-        try: parse_faults(os.environ.get('SEL_FAULT', ''))  # a test's fault spec: checked before anything runs
-        except ValueError as e: raise BenchmarkError(f"SEL_FAULT: {e}") from None
-        f(**args)
-    except (RunError, DatasetNotFoundError, DatasetDamagedError) as e:
-        print(f"{prog}: error: {e}", file=sys.stderr); return 2
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted; finished epochs are saved, continue with --resume", file=sys.stderr); return 130
-    return 0
-
-def parse_command(parser, argv:list): # a `hyphenated_parser`, and the arguments as typed
-    "The parsed arguments as a dict (fastcore's own `pdb` and `xtra` left out); `sys.argv` set to them, as recorded in command.txt."
-    sys.argv = [sys.argv[0]] + list(argv)
-    args = vars(parser.parse_args([_hyphenated(a) for a in argv]))
-    args.pop('pdb', None); args.pop('xtra', None)
-    return args
-
 def main(argv=None):
     "The `sel_bench` console command: one parse of the arguments, one-line errors, exit status 2 on bad input."
     args = parse_command(bench_parser(), sys.argv[1:] if argv is None else argv)

@@ -7,7 +7,7 @@ import pytest
 from conftest import ROOT, BIN
 
 SEL_CONTINUAL = str(BIN/'sel_continual')
-SYSTEMS = ('replay200', 'ewc', 'sel_class', 'guilt_freeze')  # each keeps state across tasks: buffer, anchors, thresholds, frozen blocks
+SYSTEMS = ('replay200', 'ewc', 'sel_class', 'guilt_freeze', 'body_freeze')  # each keeps state across tasks: buffer, anchors, thresholds, frozen blocks
 
 def continual(out, *args, fault=None):
     env = {k: v for k, v in os.environ.items() if k != 'SEL_FAULT'} | ({'SEL_FAULT': fault} if fault else {})
@@ -53,10 +53,21 @@ def test_kill_and_resume_in_the_middle_of_the_sequence_gives_the_same_rows(refer
         got, want = (json.loads((d/'class'/'seed0'/f'final_{key}.json').read_text()) for d in (out, reference))
         assert got['R'] == want['R'], key
 
+def test_the_body_freeze_control_freezes_at_guilt_freezings_step(tmp_path):
+    "The control freezes the whole body at the step guilt freezing had frozen it, in both scenarios (a threshold at which the smoke run freezes)."
+    r = subprocess.run([SEL_CONTINUAL, '--preset', 'smoke', '--systems', 'guilt_freeze', 'body_freeze', '--set', 'freeze_threshold=1.5',
+                        '--out', str(tmp_path), '--no-progress'], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    for scenario in ('class', 'task'):
+        guilt, body = (json.loads((tmp_path/scenario/'seed0'/f'final_{k}.json').read_text()) for k in ('guilt_freeze', 'body_freeze'))
+        assert guilt['body_frozen_step'] is not None and body['body_frozen_step'] == guilt['body_frozen_step'], scenario
+        assert body['R'] != guilt['R']  # the same moment, not the same run
+
 def test_bad_input_gets_one_line_and_changes_nothing(reference):
     before = digest(reference)
     for args, says in [(('--scenarios', 'domain'), "unknown scenario 'domain'"),
                        (('--set', 'ewc_lamda=3'), '--set takes name=value'),
+                       (('--systems', 'body_freeze', 'guilt_freeze'), 'list guilt_freeze before it'),
                        ((), 'already holds results; pass --resume')]:
         r = continual(reference, *args)
         lines = r.stderr.strip().splitlines()

@@ -27,3 +27,20 @@ def test_head_freezing_needs_the_vit(tmp_path):
 def test_unknown_model_is_refused(tmp_path):
     r = bench('--preset', 'smoke', '--set', 'model=vgg', '--out', tmp_path/'x', check=False)
     assert r.returncode == 2 and r.stderr.strip() == "sel_bench: error: --set: model must be one of resnet18, vit, got 'vgg'"
+
+def test_head_only_backward_runs_no_flop_outside_the_head():
+    "With only the classifier training, the backward computes its weight gradient and nothing else (the gates need no gradient unless asked)."
+    import torch, torch.nn.functional as F
+    from torch.utils.flop_counter import FlopCounterMode
+    from sel_nb.vit import build_vit, track_gates
+    torch.manual_seed(0)
+    vit = build_vit(10, (1, 28, 28), dim=32, depth=2, heads=4, patch=7, device='cpu')
+    for n, p in vit.named_parameters(): p.requires_grad_(n.startswith(f'{len(vit) - 1}.fc.'))
+    x, y = torch.randn(4, 1, 28, 28), torch.randint(0, 10, (4,))
+    with FlopCounterMode(display=False) as fc: loss = F.cross_entropy(vit(x), y)
+    forward = fc.get_total_flops()
+    with FlopCounterMode(display=False) as fc: loss.backward()
+    assert fc.get_total_flops() == 2 * 4 * 32 * 10, f"head-only backward ran {fc.get_total_flops()} FLOPs against forward {forward}"
+    track_gates(vit)  # a callback asking for the gates' gradients pays the backward through the blocks
+    with FlopCounterMode(display=False) as fc: F.cross_entropy(vit(x), y).backward()
+    assert fc.get_total_flops() > 1.5 * forward
