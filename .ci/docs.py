@@ -11,6 +11,7 @@ On GitHub, `.github/workflows/deploy.yaml` builds the same `_quarto.yml` site wi
 2. `render_site`: render `_proc/` with smalldocs (pure Python, reads `_quarto.yml` + its `metadata-files`) into
    `_docs/`, honouring nbdev's `output-file` front matter (`00_core.ipynb` -> `core.html`), then make the site
    self-contained: links to the project's own doc site become relative, and the theme's Google-Fonts @import goes.
+   Every results page of `results/` is copied to `_docs/results/` (the README's table of studies links them).
 3. `nb2readme`: README.md from the processed `index.ipynb` (what `nbdev_readme` does with `quarto render -t gfm`),
    pictures saved as files in `index_files/figure-commonmark/`, as Quarto names them.
 
@@ -48,6 +49,7 @@ def proc_docs(root='.', n_workers=None):
         nbdev_sidebar.__wrapped__(path=cfg.nbs_path)  # nbs/sidebar.yml (skipped if custom_sidebar = True)
         kw = {} if n_workers is None else dict(n_workers=n_workers)
         proc = proc_nbs(cfg.nbs_path, force=True, **kw)  # -> root/_proc, every notebook through FilterDefaults
+        for f in Path(cfg.nbs_path).glob('_*.html'): shutil.copy2(f, proc/f.name)  # _quarto.yml's includes (proc_nbs skips `_` files)
     for nb in proc.rglob('*.ipynb'): _escape_showdoc_headings(nb)
     return proc
 
@@ -147,6 +149,20 @@ def nb2readme(nb_path, dest_dir):
     return dest_dir/'README.md'
 
 
+def copy_results_pages(results, dest):
+    "Every results page of `results/` (each `index.html`, with the files beside it that the page links to) into `dest/results/`."
+    from sel_nb.results_page import STUDY_FILES, BANDWIDTH_FILES
+    results, dest = Path(results), Path(dest)
+    shutil.rmtree(dest, ignore_errors=True)
+    for page in results.rglob('index.html'):
+        linked = set(STUDY_FILES.values()) | set(BANDWIDTH_FILES.values())  # what a study's or a sweep's page links
+        for f in page.parent.iterdir():
+            if f.name == 'index.html' or f.name in linked:
+                (dest/f.parent.relative_to(results)).mkdir(parents=True, exist_ok=True)
+                shutil.copy2(f, dest/f.relative_to(results))
+    return dest
+
+
 def build_site(project_root='.', n_workers=0):
     "The offline docs site: nbdev's processing into `_proc/`, then smalldocs into `_docs/`."
     t0 = time.time()
@@ -155,6 +171,7 @@ def build_site(project_root='.', n_workers=0):
     proc = proc_docs(root, n_workers=n_workers)
     site_url = urljoin(cfg.doc_host + '/', cfg.doc_baseurl)
     for w in render_site(proc, cfg.doc_path, site_url=site_url): print('smalldocs warning:', w, file=sys.stderr)
+    copy_results_pages(root/'results', Path(cfg.doc_path)/'results')  # the README's and the Results page's links to them
     print(f'site built in {time.time()-t0:.1f}s: {cfg.doc_path}/index.html', file=sys.stderr)
     return cfg.doc_path
 

@@ -94,7 +94,8 @@ def write_continual_report(cfg:ContinualConfig, finals:list, log=print):
     write_text_atomic(cfg.out/'summary.txt', text + '\n'); log(text)
     write_text_atomic(cfg.out/'summary.json', json.dumps(dict(runs=finals), indent=1))
     fig = plot_continual(finals, cfg.scenarios, cfg.preset.n_tasks); savefig_atomic(fig, cfg.out/'continual.png', dpi=90); plt.close(fig)
-    write_text_atomic(cfg.out/'index.html', continual_page(summary, finals, cfg, 'continual.png'))
+    from sel_nb.results_page import write_results_page
+    write_results_page(cfg.out, CONTINUAL_SYSTEMS)  # the results-page template every kind of run shares
     return summary
 
 # %% ../nbs/12_continual.ipynb #edc30cef

@@ -192,16 +192,16 @@ PANELS = [lambda ax, d: accuracy_panel(ax, d, 'test_full'), accuracy_panel,
           flops_panel, embarrassment_map_panel]
 
 def plot_benchmark(hist:dict, summary:pd.DataFrame, preset:Preset):
-    "The 14-panel benchmark figure (returns the matplotlib figure; `fig.axes_main` are the panels)."
+    "The 14-panel benchmark figure, two panels a row so that a page can show it (returns the figure; `fig.axes_main` are the panels)."
     import matplotlib.pyplot as plt
     d = FigureData(hist, summary, preset)
     with plt.style.context('default'):
-        fig = plt.figure(figsize=(21, 24))
-        gs = fig.add_gridspec(5, 3, hspace=0.42, wspace=0.25, top=0.95, bottom=0.04, left=0.05, right=0.96)
-        axs = [fig.add_subplot(gs[i // 3, i % 3]) for i in range(13)] + [fig.add_subplot(gs[4, 1:])]
+        fig = plt.figure(figsize=(14, 33))
+        gs = fig.add_gridspec(7, 2, hspace=0.42, wspace=0.22, top=0.965, bottom=0.025, left=0.07, right=0.95)
+        axs = [fig.add_subplot(gs[i // 2, i % 2]) for i in range(len(PANELS))]
         for ax, panel in zip(axs, PANELS): panel(ax, d)
         fig.suptitle(f"SEL benchmark: preset {preset.name}, {preset.dataset}, {model_label(preset)}, "
-                     f"{d.n_seeds} seed{'s' if d.n_seeds > 1 else ''} (lines: mean; bands: min–max over seeds)", fontsize=15, y=0.985)
+                     f"{d.n_seeds} seed{'s' if d.n_seeds > 1 else ''} (lines: mean; bands: min–max over seeds)", fontsize=14, y=0.99)
     fig.axes_main = axs
     return fig
 

@@ -337,7 +337,7 @@ register(System('selective_class', 'Selective by class E', '#ccb974', lean_recip
 register(System('random_subset', 'Random subset (control)', '#8c8c8c', lean_recipe('selective', selector('random')), default=False, role='control'))
 register(System('baseline_half', 'Baseline, half batch (control)', '#6baed6', half_batch_recipe, default=False, role='control'))
 register(System('rs2', 'RS2 (random rounds)', '#1b9e77', rs2_recipe, default=False, role='control'))
-register(System('rho_loss', 'RHO-LOSS', '#d62728', rho_recipe, default=False, role='contender', prepare=rho_prepare))
+register(System('rho_loss', 'RHO-LOSS', '#ff1493', rho_recipe, default=False, role='contender', prepare=rho_prepare))
 register(System('class_balanced', 'Class-balanced sampling', '#e6ab02', balanced_recipe(), default=False, role='control'))
 register(System('logit_adjusted', 'Logit-adjusted loss', '#17becf', logit_adjusted_recipe, default=False, role='control'))
 register(System('balanced_class', 'Balanced, half by class E', '#7b3294', balanced_recipe(selector('class')), default=False, role='contender'))

@@ -34,7 +34,7 @@ def test_every_chapter_installs_sel_nb_before_importing_it():
         if first is not None and first != INSTALL: wrong.append(nb.name)
     assert not wrong, f"no Colab install cell (as in nbs/01_model.ipynb, after `#| default_exp`) before sel_nb is imported in: {wrong}"
 
-PROSE = ('index.ipynb', '05a_selective.ipynb', '09d_study.ipynb', '12_continual.ipynb')  # the notebooks whose prose quotes the committed results
+PROSE = ('index.ipynb', 'results.ipynb', '05a_selective.ipynb', '09d_study.ipynb', '12_continual.ipynb')  # the notebooks whose prose quotes the committed results
 
 def results_prose(cells):
     "Run, in nbs/, the import-only `#| hide` cells and the `#| echo: false` cells of a notebook: the fresh outputs of those that display Markdown."

@@ -191,3 +191,24 @@ def test_search_constants(driver, base_url, name):
     links[0].click()
     WebDriverWait(driver, 10).until(lambda d: SEED_CONSTANTS[name] in d.current_url)
     assert name in driver.find_element(By.CSS_SELECTOR, 'main').get_attribute('textContent')
+
+FIGURES = 'return [...document.querySelectorAll("main img")].filter(i => !i.closest("a")).map(i => [i.getBoundingClientRect().width, i.naturalWidth, i.complete])'
+
+@pytest.mark.parametrize('page', [p for p in PAGES if nb_expectations(PAGES[p])[2]])
+def test_figures_readable(driver, base_url, page):
+    "At 1280 px every figure shows at least half its own pixels (so at least half of each panel's), and a click opens it full size."
+    driver.set_window_size(1280, 900)
+    driver.get(base_url + page)
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script('return document.readyState') == 'complete'
+                                    and all(c for *_, c in d.execute_script(FIGURES)))
+    figs = driver.execute_script(FIGURES)
+    assert figs, f'{page}: no figure found'
+    small = [(round(w), n) for w, n, _ in figs if w < 0.5 * n]
+    assert not small, f'{page}: figures shown below half their width (shown px, own px): {small}'
+    img = driver.find_elements(By.CSS_SELECTOR, 'main img.sel-zoom')[0]
+    driver.execute_script('arguments[0].scrollIntoView({block: "center", behavior: "instant"})', img); img.click()
+    big = WebDriverWait(driver, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, '.sel-lightbox img'))[0]
+    assert big.get_attribute('naturalWidth') == img.get_attribute('naturalWidth')
+    assert abs(big.rect['width'] - int(big.get_attribute('naturalWidth'))) <= 1, 'the lightbox shows the figure at its own size'
+    driver.execute_script('arguments[0].click()', big)  # the click bubbles to the dark box around it
+    assert not driver.find_elements(By.CSS_SELECTOR, '.sel-lightbox'), 'a click closes the lightbox'

@@ -19,7 +19,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from conftest import BIN, ROOT, chrome, run, shot
-from sel_nb.results_page import results_page_html, write_results_page
+from sel_nb.results_page import results_page_html, write_results_page, is_continual
+from sel_nb.continual import CONTINUAL_SYSTEMS
 from sel_nb.bandwidth import BANDWIDTH_FILES, hook_label, sweep_folder
 from sel_nb.comm import comm_seconds
 
@@ -133,7 +134,8 @@ def sweep(tmp_path_factory):
 # ---------------------------------------------------------------- tests
 @pytest.mark.parametrize('folder', COMMITTED, ids=[f.name for f in COMMITTED])
 def test_committed_page_is_current(folder):
-    assert (folder/'index.html').read_text() == results_page_html(folder), f'{folder.name}/index.html is stale: run write_results_page("results/{folder.name}")'
+    systems = CONTINUAL_SYSTEMS if is_continual(folder) else None  # a continual run's page takes its registry's labels and colours
+    assert (folder/'index.html').read_text() == results_page_html(folder, systems), f'{folder.name}/index.html is stale: run write_results_page("results/{folder.name}")'
     assert (ROOT/'nbs'/'results_quick.html').resolve() == PAGE.resolve(), 'nbs/results_quick.html must link to results/quick/index.html'
 
 def test_from_disk_offline(driver):
@@ -169,14 +171,14 @@ def test_hover_shows_exact_values(driver):
     s = json.loads((QUICK/'summary.json').read_text())['systems']['lottery']
     lines = hover(driver, 'tradeoff', 'Lottery Ticket', 0)[2]
     assert f"held-out accuracy {100 * s['test_100_mean']:.2f}% ± {100 * s['test_100_std']:.2f}%" in lines
-    assert f"FLOPs, the seed's count saved {100 * s['saved_counted_mean']:.2f}% ± {100 * s['saved_counted_std']:.2f}%" in lines
+    assert f"FLOPs executed saved {100 * s['saved_executed_mean']:.2f}% ± {100 * s['saved_executed_std']:.2f}%" in lines  # the default cost
     assert errors(driver) == []
 
 TABS = ['accuracy', 'cost', 'tradeoff', 'perclass', 'embarrassment', 'stages', 'summary']
 SWITCHES = [  # (tab, control, value, the charts it must change; a table id for the table tabs)
     ('accuracy', 'seed', '1', ['test', 'train']), ('accuracy', 'metric', 'test_100', ['test']),
     ('accuracy', 'xaxis', 'cost', ['test', 'train']), ('accuracy', 'overlay', None, ['test', 'train']),
-    ('cost', 'cost', 'executed', ['cost']), ('cost', 'cost', 'time', ['cost']), ('cost', 'seed', '2', ['cost', 'sparsity']),
+    ('cost', 'cost', 'counted', ['cost']), ('cost', 'cost', 'time', ['cost']), ('cost', 'seed', '2', ['cost', 'sparsity']),
     ('tradeoff', 'cost', 'time', ['tradeoff']), ('tradeoff', 'seed', '0', ['tradeoff']), ('tradeoff', 'overlay', None, ['tradeoff']),
     ('perclass', 'seed', '1', ['perclass']), ('embarrassment', 'esys', 'warmup', ['E', 'C']), ('embarrassment', 'seed', '2', ['E', 'C']),
     ('stages', 'seed', '1', ['#stages-runs']), ('summary', 'seed', '2', ['#summary-table'])]
@@ -204,6 +206,8 @@ def test_switch_changes_the_drawing(driver, tab, control, value, targets):
     open_page(driver, PAGE.as_uri())
     pick(driver, 'tab', tab)
     if (tab, control) == ('accuracy', 'overlay'): pick(driver, 'xaxis', 'epoch')
+    if (tab, control) == ('cost', 'seed'): pick(driver, 'cost', 'time')  # executed FLOPs, the default, are the same in every seed
+    if (tab, control) == ('tradeoff', 'overlay'): pick(driver, 'cost', 'counted')  # the seed's runs measured no executed FLOPs
     before = state(driver, targets)
     pick(driver, control, value)
     after = state(driver, targets)
@@ -424,3 +428,75 @@ def test_comm_hook_time(driver, tmp_path):
     assert rows[0][4:8] == ['705,032', '705,032', '1.0', f'{1e3 * 0.5 / steps:.2f}']
     shot(driver, 'results_page_comm_timed', full=False)
     assert errors(driver) == []
+
+
+# ---------------------------------------------------------------- one template for every kind of run
+CONTINUAL = ROOT/'results'/'continual'
+KINDS = {'benchmark': QUICK, 'selective': SELECTIVE, 'study': ROOT/'results'/'budget'/'clean', 'sweep': ROOT/'results'/'bandwidth', 'continual': CONTINUAL}
+
+def page_data(folder): return json.loads(re.search(r'<script type="application/json" id="sel-data">(.*?)</script>', (folder/'index.html').read_text(), re.S)[1])
+
+def lab(hex_):
+    "CIE L*a*b* of an sRGB colour `#rrggbb`."
+    rgb = [int(hex_[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = [((c + 0.055) / 1.055) ** 2.4 if c > 0.04045 else c / 12.92 for c in rgb]
+    xyz = [(0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.9505, 0.2126 * r + 0.7152 * g + 0.0722 * b, (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.089]
+    f = [t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116 for t in xyz]
+    return 116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])
+
+@pytest.mark.parametrize('folder', [p.parent for p in sorted(ROOT.glob('results/**/index.html'))], ids=lambda f: str(f.relative_to(ROOT/'results')))
+def test_distinct_colours(folder):
+    "Every system on a page has a colour of its own: at least 15 apart in CIE L*a*b* (ΔE76) from every other on the page."
+    s = page_data(folder)['systems']
+    close = [(a['label'], b['label']) for i, a in enumerate(s) for b in s[i + 1:] if sum((x - y) ** 2 for x, y in zip(lab(a['color']), lab(b['color']))) ** 0.5 < 15]
+    assert not close, f'look alike: {close}'
+
+def test_default_cost_is_executed(driver):
+    offline(driver)
+    open_page(driver, PAGE.as_uri())
+    assert js(driver, 'P.state.cost') == 'executed' and js(driver, 'document.querySelector("input[name=cost]:checked").value') == 'executed'
+
+def test_tabs_only_with_data(driver):
+    "The Stages tab appears on a run with a curriculum (quick: SEL-95%, Warmup+SEL), not on one without (selective)."
+    offline(driver)
+    open_page(driver, PAGE.as_uri()); assert 'stages' in visible_tabs(driver)
+    pick(driver, 'tab', 'stages')
+    assert 'No curriculum stages: Baseline, Lottery Ticket.' in js(driver, 'document.querySelector("#stages-runs").textContent')
+    open_page(driver, (SELECTIVE/'index.html').as_uri()); assert 'stages' not in visible_tabs(driver)
+
+def test_continual_page(driver):
+    "A continual run on the template: its three tabs, a line per system and scenario, 16 R matrices, the summary's numbers."
+    offline(driver)
+    open_page(driver, (CONTINUAL/'index.html').as_uri())
+    assert driver.find_elements(By.CSS_SELECTOR, 'meta[name=viewport]')
+    assert visible_tabs(driver) == ['ctasks', 'rmatrix', 'csummary']
+    cs = pd.read_csv(CONTINUAL/'summary.csv', index_col=[0, 1])
+    pick(driver, 'cwhich', 'all')
+    for sc in ('class', 'task'):
+        sets = json.loads(drawn(driver, f'cont-{sc}')[0])
+        assert [d[0] for d in sets] == [CONTINUAL_SYSTEMS[k].label for k in cs.loc[sc].index]
+        ft = next(d for d in sets if d[0] == 'Fine-tuning')
+        assert abs(ft[1][-1]['y'] - cs.loc[(sc, 'finetune'), 'ACC_mean']) < 1e-4  # after the last task, on all tasks: ACC
+    shot(driver, 'results_page_continual')
+    pick(driver, 'tab', 'rmatrix')
+    assert js(driver, 'document.querySelectorAll("#r-tables table").length') == 16
+    pick(driver, 'tab', 'csummary')
+    assert f"{100 * cs.loc[('task', 'guilt_freeze'), 'ACC_mean']:.1f} ± {100 * cs.loc[('task', 'guilt_freeze'), 'ACC_std']:.1f}" in js(driver, 'document.querySelector("#c-summary-table").textContent')
+    assert errors(driver) == [] and leaving(requests(driver)) == []
+
+@pytest.mark.parametrize('kind', list(KINDS))
+def test_every_kind_fits_a_phone(driver, kind):
+    "At 390 px no tab of any kind of page overflows the page; a table wider than its box pins its first column and says it scrolls."
+    offline(driver)
+    driver.execute_cdp_cmd('Emulation.setDeviceMetricsOverride', dict(width=390, height=844, deviceScaleFactor=2, mobile=True))
+    try:
+        open_page(driver, (KINDS[kind]/'index.html').as_uri())
+        for tab in visible_tabs(driver):
+            pick(driver, 'tab', tab)
+            assert js(driver, 'document.documentElement.scrollWidth') <= 390, f'{kind}: {tab} overflows 390 px'
+            for cued in js(driver, '[...document.querySelectorAll(".panel.active .scroll")].filter(b => b.scrollWidth > b.clientWidth + 1)'
+                                   '.map(b => [b.classList.contains("wide"), getComputedStyle(b.querySelector("td, th")).position])'):
+                assert cued == [True, 'sticky'], f'{kind}: {tab}: a wide table without its cue or pinned column: {cued}'
+        shot(driver, f'results_page_{kind}_phone')
+        assert errors(driver) == []
+    finally: driver.execute_cdp_cmd('Emulation.clearDeviceMetricsOverride', {})

@@ -21,8 +21,8 @@ const COST = {
 };
 const TAB10 = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 const seeds = D.seeds.map(String);
-const state = {tab: 'accuracy', seed: seeds.length > 1 ? 'mean' : seeds[0], cost: 'counted', overlay: false,
-               metric: 'test_full', xaxis: 'epoch', esys: null, hidden: {}};
+const state = {tab: 'accuracy', seed: seeds.length > 1 ? 'mean' : seeds[0], cost: 'executed', overlay: false,
+               metric: 'test_full', xaxis: 'epoch', esys: null, cwhich: 'seen', hidden: {}};
 const charts = {};
 const REFSYS = D.systems.find((s) => s.reference);  // what savings are measured against: the registry's reference system
 const refLabel = REFSYS ? REFSYS.label : 'reference system';
@@ -267,6 +267,9 @@ const views = {
   bwtime() { bwTimeChart(); },
   bwmodel() { bwModelChart(); },
   bwtable() { $('#bw-table').innerHTML = bwTable(); },
+  ctasks() { continualCharts(); },
+  rmatrix() { $('#r-tables').innerHTML = rTables(); },
+  csummary() { $('#c-summary-table').innerHTML = continualSummary(); $('#c-run-table').innerHTML = runTable(); },
 };
 
 // ------------------------------------------------------------------ a distributed run's communication
@@ -439,9 +442,11 @@ function table(head, rows) {
   return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>` +
          rows.map((r) => `<tr>${r.map((c) => (typeof c === 'object' ? `<td class="${c.cls}" colspan="${c.span || 1}">${c.html}</td>` : `<td>${esc(c)}</td>`)).join('')}</tr>`).join('') + '</tbody></table>';
 }
-function stagesRuns() {  // a line per run, its stage verdicts as badges that wrap on a phone
-  const chosen = state.seed === 'mean' ? seeds : [state.seed], out = [];
-  for (const s of D.systems) for (const seed of chosen) {
+const staged = (s) => Object.values(D.finals[s.key] || {}).some((f) => (f.verdicts || []).length);  // a system with curriculum stages
+function stagesRuns() {  // a line per run of a system with a curriculum, its stage verdicts as badges that wrap on a phone
+  const chosen = state.seed === 'mean' ? seeds : [state.seed], out = [], none = D.systems.filter((s) => !staged(s)).map((s) => s.label);
+  if (none.length) out.push(`<p class="note">No curriculum stages: ${esc(none.join(', '))}.</p>`);
+  for (const s of D.systems.filter(staged)) for (const seed of chosen) {
     const f = (D.finals[s.key] || {})[seed], head = `<b>${esc(s.label)}</b>, seed ${esc(seed)}`;
     if (!f) { out.push(`<div class="run">${head}: <span class="missing">seed${esc(seed)}/final_${esc(s.key)}.json is missing</span></div>`); continue; }
     const about = [f.status + (f.message ? `: ${f.message}` : ''), `${f.epochs ?? '?'} epochs`, f.gamma == null ? 'dense' : `γ ${f.gamma.toPrecision(3)}`];
@@ -481,21 +486,81 @@ function runTable() {
   return table(['Setting', 'Value'], flat.filter(([, v]) => v != null).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : v]));
 }
 
+// ------------------------------------------------------------------ a continual run
+const C = D.continual || {scenarios: [], curves: {}, runs: [], summary: []};
+const SCENARIO = {class: 'Class-incremental (one head, no task identity)', task: 'Task-incremental (the task given)'};
+function continualCharts() {
+  for (const sc of C.scenarios) {
+    const {sets, absent} = lineDatasets(state.cwhich, 'task', pct, {withRef: false, source: C.curves[sc] || {}, by: 'task'});
+    const ys = reach(axis(`accuracy on ${state.cwhich === 'seen' ? 'the tasks seen so far' : 'all tasks'}`, ACC_AXIS), sets.flatMap((ds) => (ds.band || []).flatMap((p) => [p.lo, p.hi])));
+    draw('cont-' + sc, 'line', sets, {x: axis('after training on task', {integer: true}), y: ys}, {
+      title: (items) => `after task ${items[0].dataset.pts[items[0].dataIndex].key}`,
+      label: (c) => { const p = c.dataset.pts[c.dataIndex]; return `${c.dataset.label}: ${pct(p.y)}` + (p.n > 1 ? ` (mean of ${p.n} seeds; ${pct(p.lo)} to ${pct(p.hi)})` : ''); },
+    });
+    note('cont-' + sc, [absent.length && `No run (${seedLabel()}) for: ${absent.join(', ')}.`, 'Joint training, which learns all tasks at once, is its one point after the last task.']);
+  }
+}
+function chosenRuns(sc, key) { return C.runs.filter((r) => r.scenario === sc && r.system === key && (state.seed === 'mean' || String(r.seed) === state.seed)); }
+function rTables() {  // each system's R matrix, mean over the chosen seeds, its cells shaded by accuracy
+  const out = [];
+  for (const sc of C.scenarios) {
+    out.push(`<h2>${esc(SCENARIO[sc] || sc)}</h2><div class="rgrid">`);
+    for (const s of D.systems) {
+      const rs = chosenRuns(sc, s.key);
+      if (!rs.length) continue;
+      const R = rs[0].R.map((row, i) => row.map((_, j) => mean(rs.map((r) => r.R[i][j]))));
+      const head = ['', ...R[0].map((_, j) => `task ${j + 1}`)];
+      const rows = R.map((row, i) => [R.length > 1 ? `after task ${i + 1}` : 'after all tasks', ...row.map((v) =>
+        ({cls: 'heat', html: `<span style="display:block;background:${alpha(s.color, 0.08 + 0.6 * v)}">${(100 * v).toFixed(1)}</span>`}))]);
+      out.push(`<figure><figcaption>${esc(s.label)}</figcaption><div class="scroll">${table(head, rows)}</div></figure>`);
+    }
+    out.push('</div>');
+  }
+  return out.join('') + `<p class="note">${esc(seedLabel().replace(', band: min–max', ''))}; accuracy in %.</p>`;
+}
+function continualSummary() {  // ACC, BWT, forgetting, executed FLOPs and time, a row per scenario and system
+  const f = (v, d = 1) => (v == null ? 'n/a' : (100 * v).toFixed(d)), rows = [];
+  for (const sc of C.scenarios) for (const s of D.systems) {
+    if (state.seed === 'mean') {
+      const m = C.summary.find((r) => r.scenario === sc && r.system === s.key);
+      if (!m) continue;
+      const pm = (c, scale = 100, d = 1) => (m[c + '_mean'] == null ? 'n/a' : (scale * m[c + '_mean']).toFixed(d) + (m[c + '_std'] != null ? ' ± ' + (scale * m[c + '_std']).toFixed(d) : ''));
+      rows.push([s.label, sc, m.seeds, pm('ACC'), pm('BWT'), pm('forgetting'), pm('flops_measured_T', 1, 3), pm('time_s', 1, 1)]);
+    } else {
+      const r = chosenRuns(sc, s.key)[0];
+      if (r) rows.push([s.label, sc, 1, f(r.ACC), f(r.BWT), f(r.forgetting), r.flops_measured_T == null ? 'n/a' : r.flops_measured_T.toFixed(3), r.time_s == null ? 'n/a' : r.time_s.toFixed(1)]);
+    }
+  }
+  return table(['System', 'Scenario', 'Seeds', 'ACC %', 'BWT', 'Forgetting', 'Executed T', 'Time s'], rows) +
+    `<p class="note">${state.seed === 'mean' ? 'Mean ± std over seeds' : `Seed ${esc(state.seed)}`}. ACC: the mean of R's last row; BWT: the mean change of each task from when it was learned to the end; forgetting: the mean drop from each task's best; in points.</p>`;
+}
+
 // ------------------------------------------------------------------ page
 function render() {
   $$('.tabs button').forEach((b) => b.setAttribute('aria-selected', String(b.dataset.tab === state.tab)));
   $$('.panel').forEach((p) => p.classList.toggle('active', p.dataset.panel === state.tab));
-  try { views[state.tab](); } catch (e) {
+  try { views[state.tab](); cueScroll(); } catch (e) {
     console.error(e);
     $(`.panel[data-panel="${state.tab}"]`).insertAdjacentHTML('afterbegin', `<p class="notice">This view failed: ${esc(e)}</p>`);
   }
 }
-function setupKind() {  // a study's or a sweep's page: its tabs, its links, no cost or overlay; a run's: the points and communication tabs only with their data
-  const needs = {points: () => Object.keys(D.points || {}).length, comm: hasComm};
+const hasE = () => D.systems.some((s) => Object.values(D.hist[s.key] || {}).some((h) =>
+  Object.keys(h).some((c) => c.startsWith('E_') && h[c].some((v) => v != null))));  // a system that measured per-class embarrassment
+function cueScroll() {  // a table wider than its box says so, and its shadow moves to the side there is more of
+  $$('.scroll').forEach((b) => {
+    const mark = () => { b.classList.toggle('wide', b.scrollWidth > b.clientWidth + 1); b.classList.toggle('at-end', b.scrollLeft + b.clientWidth >= b.scrollWidth - 1); };
+    mark(); if (!b.dataset.cued) { b.dataset.cued = '1'; b.addEventListener('scroll', mark); }
+  });
+}
+function setupKind() {  // a study's, a sweep's or a continual run's page: its tabs, no cost or overlay; a run's: each tab only with its data
+  const needs = {points: () => Object.keys(D.points || {}).length, comm: hasComm, stages: () => D.systems.some(staged), embarrassment: hasE,
+                 perclass: () => (D.classes || []).length};
   $$('.tabs button').forEach((b) => { b.hidden = (b.dataset.kind || 'run') !== D.kind || (needs[b.dataset.tab] && !needs[b.dataset.tab]()); });
   state.tab = $$('.tabs button').find((b) => !b.hidden).dataset.tab;
   if (D.kind === 'run') return;
   $('#cost').hidden = $('#overlay-label').hidden = true;
+  if (D.kind === 'continual') { $('#c-scenarios').innerHTML = C.scenarios.map((sc) => `<figure><figcaption>${esc(SCENARIO[sc] || sc)}</figcaption>` +
+    `<div class="chart"><canvas id="c-cont-${esc(sc)}"></canvas></div><p class="note" id="n-cont-${esc(sc)}"></p></figure>`).join(''); return; }
   $('#pages').innerHTML = D.kind === 'study' ? studyLinks() : sweepLinks(); $('#pages').hidden = false;
 }
 function setup() {
@@ -513,7 +578,7 @@ function setup() {
   $('#seed').addEventListener('change', (e) => { state.seed = e.target.value; render(); });
   $('#esys').addEventListener('change', (e) => { state.esys = e.target.value; render(); });
   $('#overlay').addEventListener('change', (e) => { state.overlay = e.target.checked; render(); });
-  for (const k of ['cost', 'metric', 'xaxis']) $$(`input[name="${k}"]`).forEach((i) => i.addEventListener('change', () => { state[k] = i.value; render(); }));
+  for (const k of ['cost', 'metric', 'xaxis', 'cwhich']) $$(`input[name="${k}"]`).forEach((i) => i.addEventListener('change', () => { state[k] = i.value; render(); }));
   render();
 }
 window.selPage = {data: D, state, charts, render, ready: false};
