@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['OUTCOMES', 'CLASS_KEYS', 'ReplayBuffer', 'SumTree', 'PrioritizedReplay', 'chi_square', 'ClassReplay']
 
-# %% ../nbs/13_replay.ipynb #dcbcc1fe
+# %% ../nbs/13_replay.ipynb #4bf678e8
 import copy
 import numpy as np
 import torch
 from .embarrassment import class_sums, smoothed_by_class
 
-# %% ../nbs/13_replay.ipynb #460016a3
+# %% ../nbs/13_replay.ipynb #69b38a87
 OUTCOMES = 4  # outcome classes: ended the episode (1) + changed the reward (2)
 
 class ReplayBuffer:
@@ -53,7 +53,7 @@ class ReplayBuffer:
     def state_dict(self): return copy.deepcopy(vars(self))  # a copy: arrays, tree, E and the generator's state
     def load_state_dict(self, sd): vars(self).update(copy.deepcopy(sd))
 
-# %% ../nbs/13_replay.ipynb #461b940a
+# %% ../nbs/13_replay.ipynb #ea3a8a55
 class SumTree:
     "Priorities in the leaves of a binary tree whose nodes hold their children's sums; vectorised draws and updates."
     def __init__(self, capacity:int): # leaves
@@ -68,20 +68,21 @@ class SumTree:
         node = np.asarray(idx) + self.leaves
         self.tree[node] = values
         while node[0] > 1:
-            node = np.unique(node // 2)
+            node = node // 2  # a parent met twice gets the same sum twice
             self.tree[node] = self.tree[2 * node] + self.tree[2 * node + 1]
 
     def find(self, u:np.ndarray): # points in [0, total)
         "The leaf whose share of the running sum holds each point of `u`."
         node, u = np.ones(len(u), np.int64), np.array(u, float)
         while node[0] < self.leaves:
-            left = self.tree[2 * node]
+            node = 2 * node
+            left = self.tree[node]
             right = u >= left
-            u -= np.where(right, left, 0)
-            node = 2 * node + right
+            u -= left * right
+            node += right
         return node - self.leaves
 
-# %% ../nbs/13_replay.ipynb #4afc9ecd
+# %% ../nbs/13_replay.ipynb #f1e33e07
 class PrioritizedReplay(ReplayBuffer):
     "Proportional prioritized replay (Schaul et al. 2016): draws by priority^α from a sum tree, with importance weights."
     def __init__(self, capacity:int, obs_dim:int, seed:int=0,
@@ -98,9 +99,8 @@ class PrioritizedReplay(ReplayBuffer):
     def draw(self, n:int):
         "`n` slots drawn with chance p^α / Σp^α, and their importance weights (N·P)^-β over the largest."
         idx = np.minimum(self.tree.find(self.rng.random(n) * self.tree.total), self.size - 1)
-        p = self.tree.tree[self.tree.leaves:self.tree.leaves + self.size]
-        probs = p / self.tree.total
-        w = (self.size * probs[idx]) ** -self.beta / (self.size * probs.min()) ** -self.beta
+        leaves = self.tree.tree[self.tree.leaves:self.tree.leaves + self.size]
+        w = (leaves[idx] / leaves.min()) ** -self.beta  # (N·P(i))^-β / (N·P_min)^-β
         return idx, w.astype(np.float32)
 
     def update(self, idx:np.ndarray, td:torch.Tensor):
@@ -109,14 +109,14 @@ class PrioritizedReplay(ReplayBuffer):
         self.max_priority = max(self.max_priority, p.max())
         self.tree.set(idx, p ** self.alpha)
 
-# %% ../nbs/13_replay.ipynb #b28248c3
+# %% ../nbs/13_replay.ipynb #b4dac0dd
 def chi_square(counts:np.ndarray, # observed counts per cell
                probs:np.ndarray): # the chance of each cell (summing to 1)
     "Pearson's χ² statistic of `counts` against `probs`."
     expected = counts.sum() * np.asarray(probs)
     return float(((counts - expected) ** 2 / expected).sum())
 
-# %% ../nbs/13_replay.ipynb #e9fa97ae
+# %% ../nbs/13_replay.ipynb #4871fd27
 CLASS_KEYS = {'action': 'the action it took', 'outcome': 'whether it ended the episode and whether it changed the reward'}
 
 class ClassReplay(ReplayBuffer):
