@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['RLConfig', 'grid', 'choose', 'run_rl', 'rl_table', 'plot_returns', 'write_rl_report', 'sel_rl', 'rl_main']
 
-# %% ../nbs/13d_rl_study.ipynb #45b927c7
+# %% ../nbs/13d_rl_study.ipynb #2d980d35
 import json, shlex, sys
 from dataclasses import dataclass, asdict
 from pathlib import Path
@@ -19,7 +19,7 @@ from .record import BenchmarkError, RunFolder, machine_info, provenance
 from .faults import RunLock, remove_stale_temps, savefig_atomic, write_csv_atomic, write_text_atomic
 from .benchmark import hyphenated_parser, parse_command, run_command
 
-# %% ../nbs/13d_rl_study.ipynb #fcd29e74
+# %% ../nbs/13d_rl_study.ipynb #9eaacb6b
 def _fail(msg): raise BenchmarkError(msg)
 
 @dataclass
@@ -50,7 +50,7 @@ class RLConfig:
         self.out = Path(self.out) if self.out is not None else Path('runs')/f'rl_{self.preset}'
         self.command = self.command or f"run_rl(RLConfig({self.preset!r}))"
 
-# %% ../nbs/13d_rl_study.ipynb #651c2ba0
+# %% ../nbs/13d_rl_study.ipynb #0860715e
 def grid(cfg:RLConfig, agent:str):
     "The `(lr_scale, alpha)` settings to try for `agent`: the grid with tuning seeds, the zoo's without."
     if not cfg.tune_seeds: return [(1.0, 0.6)]
@@ -68,7 +68,7 @@ def choose(cfg:RLConfig, task:str, agent:str, bar=None):
     best = max(range(len(settings)), key=lambda i: list(scores.values())[i])
     return settings[best], scores
 
-# %% ../nbs/13d_rl_study.ipynb #3d826e9e
+# %% ../nbs/13d_rl_study.ipynb #a081b99f
 def run_rl(cfg:RLConfig, log=print):
     "Tune (on the tuning seeds), run every agent on the reported seeds, then write the table and figure; returns the table."
     from tqdm.auto import tqdm
@@ -93,7 +93,7 @@ def run_rl(cfg:RLConfig, log=print):
         bar.close()
         return write_rl_report(cfg, finals, log)
 
-# %% ../nbs/13d_rl_study.ipynb #c4f18bd1
+# %% ../nbs/13d_rl_study.ipynb #194b38cc
 def rl_table(finals:list, reps:int=2000):
     "One row per task (and 'all', normalised) and agent: IQMs with intervals, probability of improvement, cost."
     df, rows = pd.DataFrame(finals), []
@@ -111,7 +111,7 @@ def rl_table(finals:list, reps:int=2000):
             rows.append(r)
     return pd.DataFrame(rows)
 
-# %% ../nbs/13d_rl_study.ipynb #c67a773e
+# %% ../nbs/13d_rl_study.ipynb #9ff6c0c5
 def plot_returns(cfg:RLConfig, reps:int=200):
     "A panel per task: each agent's IQM greedy return against environment steps, with a 95% stratified bootstrap band."
     import matplotlib.pyplot as plt
@@ -130,20 +130,20 @@ def plot_returns(cfg:RLConfig, reps:int=200):
         fig.tight_layout()
     return fig
 
-# %% ../nbs/13d_rl_study.ipynb #f1036788
+# %% ../nbs/13d_rl_study.ipynb #699392e3
 def write_rl_report(cfg:RLConfig, finals:list, log=print):
     "runs.csv, summary.csv and summary.txt (the printed table) and returns.png in the study's folder; returns the table."
     import matplotlib.pyplot as plt
     write_csv_atomic(cfg.out/'runs.csv', finals)
     tab = rl_table(finals)
     tab.to_csv(cfg.out/'summary.csv', index=False)
-    shown = tab[['task', 'label', 'runs', 'lr', 'auc_iqm', 'auc_lo', 'auc_hi', 'final_iqm', 'final_lo', 'final_hi', 'p_improve', 'tflops', 'seconds']]
+    shown = tab.reindex(columns=['task', 'label', 'runs', 'lr', 'auc_iqm', 'auc_lo', 'auc_hi', 'final_iqm', 'final_lo', 'final_hi', 'p_improve', 'tflops', 'seconds'])  # p_improve: absent without uniform replay
     text = shown.to_string(index=False, float_format=lambda v: f"{v:.4g}")
     write_text_atomic(cfg.out/'summary.txt', text + '\n'); log(text)
     fig = plot_returns(cfg); savefig_atomic(fig, cfg.out/'returns.png', dpi=120); plt.close(fig)
     return tab
 
-# %% ../nbs/13d_rl_study.ipynb #fb095abe
+# %% ../nbs/13d_rl_study.ipynb #927b33b1
 def sel_rl(preset:str='quick', # smoke or quick (the zoo's settings in full)
            tasks:Param("tasks, e.g. CartPole-v1 Acrobot-v1 (default: all of the preset)", str, nargs='+')=None,
            agents:Param("agents, keys of the agents' registry (default: all)", str, nargs='+')=None,
