@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['OUTCOMES', 'CLASS_KEYS', 'ReplayBuffer', 'SumTree', 'PrioritizedReplay', 'chi_square', 'ClassReplay']
 
-# %% ../nbs/13_replay.ipynb #4bf678e8
+# %% ../nbs/13_replay.ipynb #45ff840a
 import copy
 import numpy as np
 import torch
 from .embarrassment import class_sums, smoothed_by_class
 
-# %% ../nbs/13_replay.ipynb #69b38a87
+# %% ../nbs/13_replay.ipynb #6276e564
 OUTCOMES = 4  # outcome classes: ended the episode (1) + changed the reward (2)
 
 class ReplayBuffer:
@@ -53,7 +53,7 @@ class ReplayBuffer:
     def state_dict(self): return copy.deepcopy(vars(self))  # a copy: arrays, tree, E and the generator's state
     def load_state_dict(self, sd): vars(self).update(copy.deepcopy(sd))
 
-# %% ../nbs/13_replay.ipynb #ea3a8a55
+# %% ../nbs/13_replay.ipynb #40034535
 class SumTree:
     "Priorities in the leaves of a binary tree whose nodes hold their children's sums; vectorised draws and updates."
     def __init__(self, capacity:int): # leaves
@@ -82,7 +82,7 @@ class SumTree:
             node += right
         return node - self.leaves
 
-# %% ../nbs/13_replay.ipynb #f1e33e07
+# %% ../nbs/13_replay.ipynb #f0327311
 class PrioritizedReplay(ReplayBuffer):
     "Proportional prioritized replay (Schaul et al. 2016): draws by priority^α from a sum tree, with importance weights."
     def __init__(self, capacity:int, obs_dim:int, seed:int=0,
@@ -109,14 +109,14 @@ class PrioritizedReplay(ReplayBuffer):
         self.max_priority = max(self.max_priority, p.max())
         self.tree.set(idx, p ** self.alpha)
 
-# %% ../nbs/13_replay.ipynb #b4dac0dd
+# %% ../nbs/13_replay.ipynb #90295a68
 def chi_square(counts:np.ndarray, # observed counts per cell
                probs:np.ndarray): # the chance of each cell (summing to 1)
     "Pearson's χ² statistic of `counts` against `probs`."
     expected = counts.sum() * np.asarray(probs)
     return float(((counts - expected) ** 2 / expected).sum())
 
-# %% ../nbs/13_replay.ipynb #4871fd27
+# %% ../nbs/13_replay.ipynb #86ba02e6
 CLASS_KEYS = {'action': 'the action it took', 'outcome': 'whether it ended the episode and whether it changed the reward'}
 
 class ClassReplay(ReplayBuffer):

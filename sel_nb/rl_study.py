@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['RLConfig', 'grid', 'choose', 'run_rl', 'rl_table', 'plot_returns', 'write_rl_report', 'sel_rl', 'rl_main']
 
-# %% ../nbs/13d_rl_study.ipynb #2d980d35
+# %% ../nbs/13d_rl_study.ipynb #724fd9f1
 import json, shlex, sys
 from dataclasses import dataclass, asdict
 from pathlib import Path
@@ -19,7 +19,7 @@ from .record import BenchmarkError, RunFolder, machine_info, provenance
 from .faults import RunLock, remove_stale_temps, savefig_atomic, write_csv_atomic, write_text_atomic
 from .benchmark import hyphenated_parser, parse_command, run_command
 
-# %% ../nbs/13d_rl_study.ipynb #9eaacb6b
+# %% ../nbs/13d_rl_study.ipynb #5e289769
 def _fail(msg): raise BenchmarkError(msg)
 
 @dataclass
@@ -50,7 +50,7 @@ class RLConfig:
         self.out = Path(self.out) if self.out is not None else Path('runs')/f'rl_{self.preset}'
         self.command = self.command or f"run_rl(RLConfig({self.preset!r}))"
 
-# %% ../nbs/13d_rl_study.ipynb #0860715e
+# %% ../nbs/13d_rl_study.ipynb #d1b32815
 def grid(cfg:RLConfig, agent:str):
     "The `(lr_scale, alpha)` settings to try for `agent`: the grid with tuning seeds, the zoo's without."
     if not cfg.tune_seeds: return [(1.0, 0.6)]
@@ -68,7 +68,7 @@ def choose(cfg:RLConfig, task:str, agent:str, bar=None):
     best = max(range(len(settings)), key=lambda i: list(scores.values())[i])
     return settings[best], scores
 
-# %% ../nbs/13d_rl_study.ipynb #a081b99f
+# %% ../nbs/13d_rl_study.ipynb #026139e2
 def run_rl(cfg:RLConfig, log=print):
     "Tune (on the tuning seeds), run every agent on the reported seeds, then write the table and figure; returns the table."
     from tqdm.auto import tqdm
@@ -93,7 +93,7 @@ def run_rl(cfg:RLConfig, log=print):
         bar.close()
         return write_rl_report(cfg, finals, log)
 
-# %% ../nbs/13d_rl_study.ipynb #194b38cc
+# %% ../nbs/13d_rl_study.ipynb #e940a865
 def rl_table(finals:list, reps:int=2000):
     "One row per task (and 'all', normalised) and agent: IQMs with intervals, probability of improvement, cost."
     df, rows = pd.DataFrame(finals), []
@@ -111,7 +111,7 @@ def rl_table(finals:list, reps:int=2000):
             rows.append(r)
     return pd.DataFrame(rows)
 
-# %% ../nbs/13d_rl_study.ipynb #9ff6c0c5
+# %% ../nbs/13d_rl_study.ipynb #8bac9f5b
 def plot_returns(cfg:RLConfig, reps:int=200):
     "A panel per task: each agent's IQM greedy return against environment steps, with a 95% stratified bootstrap band."
     import matplotlib.pyplot as plt
@@ -130,7 +130,7 @@ def plot_returns(cfg:RLConfig, reps:int=200):
         fig.tight_layout()
     return fig
 
-# %% ../nbs/13d_rl_study.ipynb #699392e3
+# %% ../nbs/13d_rl_study.ipynb #c00a6389
 def write_rl_report(cfg:RLConfig, finals:list, log=print):
     "runs.csv, summary.csv and summary.txt (the printed table) and returns.png in the study's folder; returns the table."
     import matplotlib.pyplot as plt
@@ -143,7 +143,7 @@ def write_rl_report(cfg:RLConfig, finals:list, log=print):
     fig = plot_returns(cfg); savefig_atomic(fig, cfg.out/'returns.png', dpi=120); plt.close(fig)
     return tab
 
-# %% ../nbs/13d_rl_study.ipynb #927b33b1
+# %% ../nbs/13d_rl_study.ipynb #dffc6240
 def sel_rl(preset:str='quick', # smoke or quick (the zoo's settings in full)
            tasks:Param("tasks, e.g. CartPole-v1 Acrobot-v1 (default: all of the preset)", str, nargs='+')=None,
            agents:Param("agents, keys of the agents' registry (default: all)", str, nargs='+')=None,
