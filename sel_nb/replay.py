@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['OUTCOMES', 'CLASS_KEYS', 'ReplayBuffer', 'SumTree', 'PrioritizedReplay', 'chi_square', 'ClassReplay']
 
-# %% ../nbs/13_replay.ipynb #45ff840a
+# %% ../nbs/13_replay.ipynb #ecad8085
 import copy
 import numpy as np
 import torch
 from .embarrassment import class_sums, smoothed_by_class
 
-# %% ../nbs/13_replay.ipynb #6276e564
+# %% ../nbs/13_replay.ipynb #7157e78e
 OUTCOMES = 4  # outcome classes: ended the episode (1) + changed the reward (2)
 
 class ReplayBuffer:
@@ -26,7 +26,9 @@ class ReplayBuffer:
         self.rew, self.done = np.zeros(capacity, np.float32), np.zeros(capacity, np.float32)
         self.rng = np.random.default_rng(seed)
 
-    def __len__(self): return self.size
+    def __len__(self):
+        "Transitions held."
+        return self.size
 
     def add(self, obs, act:int, rew:float, next_obs, terminated:bool, # the episode ended in a terminal state (no bootstrap)
             ended:bool, changed:bool): # the episode ended (terminal or cut); the reward differs from the step before
@@ -50,10 +52,14 @@ class ReplayBuffer:
         "The transitions at `idx` as tensors on `device`: obs, act, rew, next_obs, done."
         return tuple(torch.as_tensor(a[idx], device=device) for a in (self.obs, self.act, self.rew, self.next_obs, self.done))
 
-    def state_dict(self): return copy.deepcopy(vars(self))  # a copy: arrays, tree, E and the generator's state
-    def load_state_dict(self, sd): vars(self).update(copy.deepcopy(sd))
+    def state_dict(self):
+        "A copy of everything the buffer holds: arrays, tree, E and its generator's state."
+        return copy.deepcopy(vars(self))
+    def load_state_dict(self, sd):
+        "Take the state of `state_dict` (copied)."
+        vars(self).update(copy.deepcopy(sd))
 
-# %% ../nbs/13_replay.ipynb #40034535
+# %% ../nbs/13_replay.ipynb #cf683b08
 class SumTree:
     "Priorities in the leaves of a binary tree whose nodes hold their children's sums; vectorised draws and updates."
     def __init__(self, capacity:int): # leaves
@@ -61,7 +67,9 @@ class SumTree:
         self.tree = np.zeros(2 * self.leaves)
 
     @property
-    def total(self): return self.tree[1]
+    def total(self):
+        "The sum of all priorities (the root)."
+        return self.tree[1]
 
     def set(self, idx:np.ndarray, values:np.ndarray):
         "Set the priorities of leaves `idx` to `values` and the sums above them."
@@ -82,7 +90,7 @@ class SumTree:
             node += right
         return node - self.leaves
 
-# %% ../nbs/13_replay.ipynb #f0327311
+# %% ../nbs/13_replay.ipynb #f3389ec0
 class PrioritizedReplay(ReplayBuffer):
     "Proportional prioritized replay (Schaul et al. 2016): draws by priority^α from a sum tree, with importance weights."
     def __init__(self, capacity:int, obs_dim:int, seed:int=0,
@@ -94,7 +102,9 @@ class PrioritizedReplay(ReplayBuffer):
         self.alpha, self.beta, self.eps, self.max_priority = alpha, beta, eps, 1.0
         self.tree = SumTree(capacity)
 
-    def added(self, i:int): self.tree.set(np.array([i]), np.array([self.max_priority ** self.alpha]))
+    def added(self, i:int):
+        "A new transition gets the largest priority seen so far."
+        self.tree.set(np.array([i]), np.array([self.max_priority ** self.alpha]))
 
     def draw(self, n:int):
         "`n` slots drawn with chance p^α / Σp^α, and their importance weights (N·P)^-β over the largest."
@@ -109,14 +119,14 @@ class PrioritizedReplay(ReplayBuffer):
         self.max_priority = max(self.max_priority, p.max())
         self.tree.set(idx, p ** self.alpha)
 
-# %% ../nbs/13_replay.ipynb #90295a68
+# %% ../nbs/13_replay.ipynb #ed2a5d80
 def chi_square(counts:np.ndarray, # observed counts per cell
                probs:np.ndarray): # the chance of each cell (summing to 1)
     "Pearson's χ² statistic of `counts` against `probs`."
     expected = counts.sum() * np.asarray(probs)
     return float(((counts - expected) ** 2 / expected).sum())
 
-# %% ../nbs/13_replay.ipynb #86ba02e6
+# %% ../nbs/13_replay.ipynb #7d62aef5
 CLASS_KEYS = {'action': 'the action it took', 'outcome': 'whether it ended the episode and whether it changed the reward'}
 
 class ClassReplay(ReplayBuffer):
@@ -131,7 +141,9 @@ class ClassReplay(ReplayBuffer):
         self.n_classes = n_actions if key == 'action' else OUTCOMES
         self.E = torch.full((self.n_classes,), float('nan'), dtype=torch.float64)
 
-    def classes(self, idx=slice(None)): return (self.act if self.key == 'action' else self.outcome)[:self.size][idx]
+    def classes(self, idx=slice(None)):
+        "The class of the transitions held (at `idx`)."
+        return (self.act if self.key == 'action' else self.outcome)[:self.size][idx]
 
     def shares(self):
         "Each class's chance of being drawn, n_c·E_c / Σ n·E (NumPy)."

@@ -6,7 +6,7 @@
 __all__ = ['PER_BETA0', 'RLRun', 'greedy_return', 'start_run', 'run_checkpoint', 'resume_run', 'epsilon', 'env_step',
            'train_segment', 'run_summary', 'run_agent']
 
-# %% ../nbs/13c_rl.ipynb #d3cdef29
+# %% ../nbs/13c_rl.ipynb #9312f007
 import json, pickle, shlex, sys, time
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
@@ -22,7 +22,7 @@ from .record import BenchmarkError, RunFolder, RunFiles, machine_info, provenanc
 from .faults import RunLock, fault_point, load_checkpoint, save_torch_atomic, savefig_atomic, write_csv_atomic, write_text_atomic
 from .benchmark import hyphenated_parser, parse_command, run_command
 
-# %% ../nbs/13c_rl.ipynb #affa7e6c
+# %% ../nbs/13c_rl.ipynb #f74df8e0
 @dataclass(frozen=True)
 class RLRun:
     "One agent on one task for one seed."
@@ -32,9 +32,11 @@ class RLRun:
     lr_scale:float=1.0 # the learning rate is the zoo's times this
     alpha:float=0.6 # PER's α (other agents ignore it)
     @property
-    def key(self): return f"{self.agent}_lr{self.lr_scale:g}" + (f"_a{self.alpha:g}" if AGENTS[self.agent].alphas else '')
+    def key(self):
+        "The run's name in its folder: agent, learning-rate scale and (PER) α."
+        return f"{self.agent}_lr{self.lr_scale:g}" + (f"_a{self.alpha:g}" if AGENTS[self.agent].alphas else '')
 
-# %% ../nbs/13c_rl.ipynb #7f34fab1
+# %% ../nbs/13c_rl.ipynb #a18a0880
 def greedy_return(dqn:DQN, task:str, seed:int, episodes:int):
     "Mean return of `episodes` greedy episodes on fresh environments seeded 10⁶ + 1000·seed + k (not counted as work)."
     env, total = gym.make(task), 0.0
@@ -47,7 +49,7 @@ def greedy_return(dqn:DQN, task:str, seed:int, episodes:int):
     env.close()
     return total / episodes
 
-# %% ../nbs/13c_rl.ipynb #513948c7
+# %% ../nbs/13c_rl.ipynb #5f88edb6
 def start_run(run:RLRun, s:DQNSettings):
     "A fresh run's state: the environment after its seeded reset, the DQN, the buffer and the ε generator."
     env = gym.make(run.task)
@@ -58,7 +60,7 @@ def start_run(run:RLRun, s:DQNSettings):
                 rng=np.random.default_rng([run.seed, 7919]), dqn=DQN(obs_dim, n_actions, s, agent, s.lr * run.lr_scale, run.seed),
                 buf=agent.buffer(s, obs_dim, n_actions, run.seed, run.alpha))
 
-# %% ../nbs/13c_rl.ipynb #ba69ada4
+# %% ../nbs/13c_rl.ipynb #c028110f
 def run_checkpoint(st:dict):
     "What a continuation needs, as plain objects (the environment pickled)."
     d = st['dqn']
@@ -75,7 +77,7 @@ def resume_run(st:dict, ck:dict):
     d.q.load_state_dict(ck['q']); d.target.load_state_dict(ck['target']); d.opt.load_state_dict(ck['opt']); d.work = dict(ck['work'])
     if d.mask: d.mask.load_state_dict(ck['mask'])
 
-# %% ../nbs/13c_rl.ipynb #0d8260e3
+# %% ../nbs/13c_rl.ipynb #23d9dd63
 def epsilon(s:DQNSettings, t:int):
     "ε at environment step `t`: linear from 1 to `eps_final` over `explore_fraction` of the run, then flat."
     return max(s.eps_final, 1 - (1 - s.eps_final) * t / (s.explore_fraction * s.steps))
@@ -91,7 +93,7 @@ def env_step(st:dict, s:DQNSettings, t:int):
         st['episodes'].append((t + 1, st['ep_return']))
         st['obs'], _ = st['env'].reset(); st['ep_return'], st['last_rew'] = 0.0, None
 
-# %% ../nbs/13c_rl.ipynb #9f6e80d0
+# %% ../nbs/13c_rl.ipynb #a67ab829
 PER_BETA0 = 0.4  # PER's importance-weight exponent at the start; it rises linearly to 1 at the run's end
 
 def train_segment(st:dict, s:DQNSettings):
@@ -106,7 +108,7 @@ def train_segment(st:dict, s:DQNSettings):
     st['step'] += s.eval_every
     st['seconds'] += time.perf_counter() - t0
 
-# %% ../nbs/13c_rl.ipynb #11db8f6f
+# %% ../nbs/13c_rl.ipynb #cc516446
 def run_summary(run:RLRun, s:DQNSettings, rows:list):
     "A finished run's numbers: area under the return curve (mean over its points), final return, both normalised too."
     returns = np.array([r['return'] for r in rows])
@@ -114,7 +116,7 @@ def run_summary(run:RLRun, s:DQNSettings, rows:list):
     return dict(asdict(run), key=run.key, lr=s.lr * run.lr_scale, auc=float(returns.mean()), final=float(returns[-1]),
                 auc_norm=norm(returns.mean()), final_norm=norm(returns[-1]), flops_T=rows[-1]['flops_T'], time_s=rows[-1]['time_s'])
 
-# %% ../nbs/13c_rl.ipynb #6e747fb1
+# %% ../nbs/13c_rl.ipynb #feea01f7
 def run_agent(run:RLRun, s:DQNSettings, files:RunFiles, bar=None):
     "Train, evaluate and checkpoint one run, continuing from its checkpoint if there is one; returns its summary."
     if files.final.exists(): return json.loads(files.final.read_text())
