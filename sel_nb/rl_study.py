@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['RLConfig', 'grid', 'choose', 'run_rl', 'rl_table', 'plot_returns', 'write_rl_report', 'sel_rl', 'rl_main']
 
-# %% ../nbs/13d_rl_study.ipynb #724fd9f1
+# %% ../nbs/13d_rl_study.ipynb #c36fddf6
 import json, shlex, sys
 from dataclasses import dataclass, asdict
 from pathlib import Path
@@ -19,7 +19,7 @@ from .record import BenchmarkError, RunFolder, machine_info, provenance
 from .faults import RunLock, remove_stale_temps, savefig_atomic, write_csv_atomic, write_text_atomic
 from .benchmark import hyphenated_parser, parse_command, run_command
 
-# %% ../nbs/13d_rl_study.ipynb #5e289769
+# %% ../nbs/13d_rl_study.ipynb #4c0c5fdf
 def _fail(msg): raise BenchmarkError(msg)
 
 @dataclass
@@ -50,7 +50,7 @@ class RLConfig:
         self.out = Path(self.out) if self.out is not None else Path('runs')/f'rl_{self.preset}'
         self.command = self.command or f"run_rl(RLConfig({self.preset!r}))"
 
-# %% ../nbs/13d_rl_study.ipynb #d1b32815
+# %% ../nbs/13d_rl_study.ipynb #ce33e431
 def grid(cfg:RLConfig, agent:str):
     "The `(lr_scale, alpha)` settings to try for `agent`: the grid with tuning seeds, the zoo's without."
     if not cfg.tune_seeds: return [(1.0, 0.6)]
@@ -68,7 +68,7 @@ def choose(cfg:RLConfig, task:str, agent:str, bar=None):
     best = max(range(len(settings)), key=lambda i: list(scores.values())[i])
     return settings[best], scores
 
-# %% ../nbs/13d_rl_study.ipynb #026139e2
+# %% ../nbs/13d_rl_study.ipynb #73368a76
 def run_rl(cfg:RLConfig, log=print):
     "Tune (on the tuning seeds), run every agent on the reported seeds, then write the table and figure; returns the table."
     from tqdm.auto import tqdm
@@ -76,6 +76,8 @@ def run_rl(cfg:RLConfig, log=print):
     with RunLock(cfg.out, cfg.command):
         if (cfg.out/'config.json').exists() and not cfg.resume:
             raise BenchmarkError(f"output folder {cfg.out} already holds a study; pass --resume to continue it or --out to choose another folder")
+        if cfg.resume and (cfg.out/'config.json').exists() and (was := json.loads((cfg.out/'config.json').read_text())['preset']) != cfg.preset:
+            raise BenchmarkError(f"output folder {cfg.out} holds a study of preset {was!r}, not {cfg.preset!r}; choose another folder with --out")
         remove_stale_temps(cfg.out)
         if not (cfg.out/'config.json').exists():
             record = dict(asdict(cfg), settings={t: asdict(RL_PRESETS[cfg.preset][t]) for t in cfg.tasks}, machine=machine_info('cpu'), code=provenance())
@@ -93,7 +95,7 @@ def run_rl(cfg:RLConfig, log=print):
         bar.close()
         return write_rl_report(cfg, finals, log)
 
-# %% ../nbs/13d_rl_study.ipynb #e940a865
+# %% ../nbs/13d_rl_study.ipynb #38bacbbb
 def rl_table(finals:list, reps:int=2000):
     "One row per task (and 'all', normalised) and agent: IQMs with intervals, probability of improvement, cost."
     df, rows = pd.DataFrame(finals), []
@@ -111,7 +113,7 @@ def rl_table(finals:list, reps:int=2000):
             rows.append(r)
     return pd.DataFrame(rows)
 
-# %% ../nbs/13d_rl_study.ipynb #8bac9f5b
+# %% ../nbs/13d_rl_study.ipynb #c4966365
 def plot_returns(cfg:RLConfig, reps:int=200):
     "A panel per task: each agent's IQM greedy return against environment steps, with a 95% stratified bootstrap band."
     import matplotlib.pyplot as plt
@@ -130,7 +132,7 @@ def plot_returns(cfg:RLConfig, reps:int=200):
         fig.tight_layout()
     return fig
 
-# %% ../nbs/13d_rl_study.ipynb #c00a6389
+# %% ../nbs/13d_rl_study.ipynb #10d213ad
 def write_rl_report(cfg:RLConfig, finals:list, log=print):
     "runs.csv, summary.csv and summary.txt (the printed table) and returns.png in the study's folder; returns the table."
     import matplotlib.pyplot as plt
@@ -143,7 +145,7 @@ def write_rl_report(cfg:RLConfig, finals:list, log=print):
     fig = plot_returns(cfg); savefig_atomic(fig, cfg.out/'returns.png', dpi=120); plt.close(fig)
     return tab
 
-# %% ../nbs/13d_rl_study.ipynb #dffc6240
+# %% ../nbs/13d_rl_study.ipynb #ba1153fe
 def sel_rl(preset:str='quick', # smoke or quick (the zoo's settings in full)
            tasks:Param("tasks, e.g. CartPole-v1 Acrobot-v1 (default: all of the preset)", str, nargs='+')=None,
            agents:Param("agents, keys of the agents' registry (default: all)", str, nargs='+')=None,
