@@ -6,7 +6,7 @@
 __all__ = ['ZOO', 'RL_PRESETS', 'AGENTS', 'DQNSettings', 'smoke_settings', 'q_network', 'q_flops', 'uniform_buffer', 'per_buffer',
            'class_buffer', 'Agent', 'DQN', 'td_errors', 'pick_half', 'train_step']
 
-# %% ../nbs/13a_dqn.ipynb #9747aecc
+# %% ../nbs/13a_dqn.ipynb #8c507926
 import copy
 from dataclasses import dataclass, replace
 from typing import Callable
@@ -20,7 +20,7 @@ from .sparse import GuiltMask
 from .systems import register
 from .replay import ReplayBuffer, PrioritizedReplay, ClassReplay
 
-# %% ../nbs/13a_dqn.ipynb #3b5b4f47
+# %% ../nbs/13a_dqn.ipynb #6fd8a47f
 @dataclass(frozen=True)
 class DQNSettings:
     "One task's DQN settings."
@@ -45,7 +45,7 @@ class DQNSettings:
     def __post_init__(self):
         if self.steps % self.eval_every: raise ValueError(f"steps ({self.steps}) must be a multiple of eval_every ({self.eval_every})")
 
-# %% ../nbs/13a_dqn.ipynb #35c89d6d
+# %% ../nbs/13a_dqn.ipynb #0a8fa006
 ZOO = {'CartPole-v1': DQNSettings('CartPole-v1', 50_000, 2.3e-3, 64, 100_000, 1000, 0.99, 10, 256, 128, 0.16, 0.04),
        'Acrobot-v1': DQNSettings('Acrobot-v1', 100_000, 6.3e-4, 128, 50_000, 0, 0.99, 250, 4, 4, 0.12, 0.1, eval_every=5000, low=-500., high=0.)}
 
@@ -56,7 +56,7 @@ def smoke_settings(s:DQNSettings):
 
 RL_PRESETS = {'smoke': {k: smoke_settings(s) for k, s in ZOO.items()}, 'quick': dict(ZOO)}
 
-# %% ../nbs/13a_dqn.ipynb #f5a7913c
+# %% ../nbs/13a_dqn.ipynb #0324a878
 def q_network(obs_dim:int, n_actions:int, hidden:tuple=(256, 256)):
     "An MLP with ReLUs: observation -> one Q-value per action."
     dims, layers = (obs_dim, *hidden), []
@@ -70,7 +70,7 @@ def q_flops(net:nn.Module, obs_dim:int, batch:int=2):
     with FlopCounterMode(display=False) as bwd: loss.backward()
     return Flops(fwd.get_total_flops() / batch, bwd.get_total_flops() / batch)
 
-# %% ../nbs/13a_dqn.ipynb #04a72c2c
+# %% ../nbs/13a_dqn.ipynb #da37f863
 def uniform_buffer(s:DQNSettings, obs_dim:int, n_actions:int, seed:int, alpha:float):
     "A uniform `ReplayBuffer` of the settings' capacity."
     return ReplayBuffer(s.buffer, obs_dim, seed)
@@ -97,18 +97,18 @@ class Agent:
     def __post_init__(self):
         if self.select not in (None, 'td', 'random'): raise ValueError(f"agent {self.key!r}: select is None, 'td' or 'random', got {self.select!r}")
 
-# %% ../nbs/13a_dqn.ipynb #0589e650
+# %% ../nbs/13a_dqn.ipynb #721b9e57
 AGENTS = {}
 for _a in (Agent('uniform', 'Uniform replay (control)', '#4c72b0', reference=True, role='control'),
            Agent('per', 'PER (proportional)', '#d62728', per_buffer, alphas=True),
-           Agent('class_action', 'Embarrassment by action', '#c44e52', class_buffer('action')),
+           Agent('class_action', 'Embarrassment by action', '#8172b3', class_buffer('action')),
            Agent('class_outcome', 'Embarrassment by outcome', '#dd8452', class_buffer('outcome')),
            Agent('selective', 'Selective: top half by |δ|', '#937860', select='td'),
            Agent('random_half', 'Random half (control)', '#8c8c8c', select='random', role='control'),
            Agent('guilt', 'Guilt mask, 95% sparse', '#64b5cd', guilt=0.95)):
     register(_a, AGENTS)
 
-# %% ../nbs/13a_dqn.ipynb #219304a9
+# %% ../nbs/13a_dqn.ipynb #de90eb6a
 class DQN:
     "A DQN learner: online and target Q-networks, Adam, optional guilt mask; trains from a replay buffer."
     def __init__(self, obs_dim:int, n_actions:int, s:DQNSettings, agent:Agent,
@@ -138,7 +138,7 @@ class DQN:
         "FLOPs executed so far: forward passes (acting, targets, scoring, training) and backward passes."
         return self.work['forward'] * self.flops.forward + self.work['backward'] * self.flops.backward
 
-# %% ../nbs/13a_dqn.ipynb #073b5058
+# %% ../nbs/13a_dqn.ipynb #23ce11c7
 def td_errors(dqn:DQN, obs, act, rew, next_obs, done):
     "The one-step TD errors of a batch against the target network (with the online network's graph) and their targets."
     with torch.no_grad(): target = rew + dqn.s.gamma * (1 - done) * dqn.target(next_obs).max(1).values
@@ -146,7 +146,7 @@ def td_errors(dqn:DQN, obs, act, rew, next_obs, done):
     dqn.work['forward'] += 2 * len(obs)
     return target - q, target
 
-# %% ../nbs/13a_dqn.ipynb #9ab3558d
+# %% ../nbs/13a_dqn.ipynb #9d1845bb
 def pick_half(dqn:DQN, buf:ReplayBuffer, idx:np.ndarray, batch:tuple):
     "The half of a double batch to train on: largest |δ| (`select='td'`) or random (`'random'`), scored without a graph."
     n = len(idx) // 2
@@ -157,7 +157,7 @@ def pick_half(dqn:DQN, buf:ReplayBuffer, idx:np.ndarray, batch:tuple):
     if dqn.agent.select == 'random': dqn.work['forward'] += 2 * len(idx)  # the same scoring cost, its result unused
     return idx[keep], tuple(t[keep] for t in batch)
 
-# %% ../nbs/13a_dqn.ipynb #118a8089
+# %% ../nbs/13a_dqn.ipynb #a0043be3
 def train_step(dqn:DQN, buf:ReplayBuffer):
     "One gradient step on a batch from `buf`: importance-weighted Huber loss, clipped gradient, guilt mask; returns the loss."
     n = dqn.s.batch * (2 if dqn.agent.select else 1)

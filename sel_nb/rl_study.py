@@ -6,7 +6,7 @@
 __all__ = ['PRESET_SEEDS', 'RLConfig', 'grid', 'choose', 'run_rl', 'rl_table', 'plot_returns', 'write_rl_report', 'sel_rl',
            'rl_main']
 
-# %% ../nbs/13d_rl_study.ipynb #2db7142b
+# %% ../nbs/13d_rl_study.ipynb #0638d678
 import json, shlex, sys
 from dataclasses import dataclass, asdict
 from pathlib import Path
@@ -20,7 +20,7 @@ from .record import BenchmarkError, RunFolder, machine_info, provenance
 from .faults import RunLock, remove_stale_temps, savefig_atomic, write_csv_atomic, write_text_atomic
 from .benchmark import hyphenated_parser, parse_command, run_command
 
-# %% ../nbs/13d_rl_study.ipynb #564c8cc3
+# %% ../nbs/13d_rl_study.ipynb #c85881c4
 def _fail(msg): raise BenchmarkError(msg)
 
 PRESET_SEEDS = {'smoke': (0, 1), 'quick': tuple(range(10))}  # the reported seeds when none are given
@@ -54,7 +54,7 @@ class RLConfig:
         self.out = Path(self.out) if self.out is not None else Path('runs')/f'rl_{self.preset}'
         self.command = self.command or f"run_rl(RLConfig({self.preset!r}))"
 
-# %% ../nbs/13d_rl_study.ipynb #15f881b2
+# %% ../nbs/13d_rl_study.ipynb #a52f6f03
 def grid(cfg:RLConfig, agent:str):
     "The `(lr_scale, alpha)` settings to try for `agent`: the grid with tuning seeds, the zoo's without."
     if not cfg.tune_seeds: return [(1.0, 0.6)]
@@ -72,7 +72,7 @@ def choose(cfg:RLConfig, task:str, agent:str, bar=None):
     best = max(range(len(settings)), key=lambda i: list(scores.values())[i])
     return settings[best], scores
 
-# %% ../nbs/13d_rl_study.ipynb #32c1aaed
+# %% ../nbs/13d_rl_study.ipynb #82e5c754
 def run_rl(cfg:RLConfig, log=print):
     "Tune (on the tuning seeds), run every agent on the reported seeds, then write the table and figure; returns the table."
     from tqdm.auto import tqdm
@@ -99,7 +99,7 @@ def run_rl(cfg:RLConfig, log=print):
         bar.close()
         return write_rl_report(cfg, finals, log)
 
-# %% ../nbs/13d_rl_study.ipynb #014ac321
+# %% ../nbs/13d_rl_study.ipynb #893c6f87
 def rl_table(finals:list, reps:int=2000):
     "One row per task (and 'all', normalised) and agent: IQMs with intervals, probability of improvement, cost."
     df, rows = pd.DataFrame(finals), []
@@ -109,7 +109,8 @@ def rl_table(finals:list, reps:int=2000):
         if task == 'all' and df.task.nunique() < 2: continue
         groups = lambda agent, m: [g[m + col].to_numpy() for _, g in sub[sub.agent == agent].groupby('task')]
         for agent in sub.agent.unique():
-            r = dict(task=task, agent=agent, label=AGENTS[agent].label, runs=int((sub.agent == agent).sum()), lr=sub[sub.agent == agent].lr.iloc[0])
+            r = dict(task=task, agent=agent, label=AGENTS[agent].label, runs=int((sub.agent == agent).sum()),
+                     lr=np.nan if task == 'all' else sub[sub.agent == agent].lr.iloc[0])  # pooled: each task has its own
             for m in ('auc', 'final'): r[f'{m}_iqm'], r[f'{m}_lo'], r[f'{m}_hi'] = iqm_interval(groups(agent, m), reps)
             if ref in sub.agent.values and agent != ref:
                 r['p_improve'], r['p_lo'], r['p_hi'] = improvement_interval(groups(agent, 'auc'), groups(ref, 'auc'), reps)
@@ -117,7 +118,7 @@ def rl_table(finals:list, reps:int=2000):
             rows.append(r)
     return pd.DataFrame(rows)
 
-# %% ../nbs/13d_rl_study.ipynb #a3c5ec76
+# %% ../nbs/13d_rl_study.ipynb #c01aad43
 def plot_returns(cfg:RLConfig, reps:int=200):
     "A panel per task: each agent's IQM greedy return against environment steps, with a 95% stratified bootstrap band."
     import matplotlib.pyplot as plt
@@ -136,7 +137,7 @@ def plot_returns(cfg:RLConfig, reps:int=200):
         fig.tight_layout()
     return fig
 
-# %% ../nbs/13d_rl_study.ipynb #cc0bf192
+# %% ../nbs/13d_rl_study.ipynb #c0b8f586
 def write_rl_report(cfg:RLConfig, finals:list, log=print):
     "runs.csv, summary.csv and summary.txt (the printed table) and returns.png in the study's folder; returns the table."
     import matplotlib.pyplot as plt
@@ -149,7 +150,7 @@ def write_rl_report(cfg:RLConfig, finals:list, log=print):
     fig = plot_returns(cfg); savefig_atomic(fig, cfg.out/'returns.png', dpi=120); plt.close(fig)
     return tab
 
-# %% ../nbs/13d_rl_study.ipynb #efa24673
+# %% ../nbs/13d_rl_study.ipynb #2f4443f9
 def sel_rl(preset:str='quick', # smoke or quick (the zoo's settings in full)
            tasks:Param("tasks, e.g. CartPole-v1 Acrobot-v1 (default: all of the preset)", str, nargs='+')=None,
            agents:Param("agents, keys of the agents' registry (default: all)", str, nargs='+')=None,
