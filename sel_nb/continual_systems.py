@@ -79,11 +79,21 @@ class ContinualSetup:
         "One phase per task, its epochs on the task's samples, with `cbs` attached to each."
         return [Phase(f'task{t + 1}', DensePhase(idx, self.preset.epochs), tuple(cbs)) for t, idx in enumerate(self.tasks)]
 
-def finetune_recipe(s): return s.task_phases()
-def joint_recipe(s): return [Phase('joint', DensePhase(torch.cat(s.tasks), s.preset.epochs))]
-def ewc_recipe(s): return s.task_phases(EWCCB(s.preset.ewc_lambda, s.preset.fisher_samples, s.acct))
-def replay_recipe(capacity:int): return lambda s: s.task_phases(ReplayCB(Reservoir(capacity, s.seed)))
-def freeze_recipe(s): return s.task_phases(GuiltFreezeCB(s.preset.freeze_threshold, every=max(1, len(s.tasks[0]) // s.preset.batch_size // 8)))
+def finetune_recipe(s):
+    "Fine-tuning: the tasks one after another, nothing done to keep the earlier ones."
+    return s.task_phases()
+def joint_recipe(s):
+    "Joint training: every task's data at once, in no sequence (the reference)."
+    return [Phase('joint', DensePhase(torch.cat(s.tasks), s.preset.epochs))]
+def ewc_recipe(s):
+    "The tasks in order, EWC's penalty anchoring the weights the earlier tasks needed."
+    return s.task_phases(EWCCB(s.preset.ewc_lambda, s.preset.fisher_samples, s.acct))
+def replay_recipe(capacity:int):
+    "The tasks in order, samples of earlier tasks from a reservoir of `capacity` replayed with each batch."
+    return lambda s: s.task_phases(ReplayCB(Reservoir(capacity, s.seed)))
+def freeze_recipe(s):
+    "The tasks in order, with guilt freezing of the blocks whose gradients stay small."
+    return s.task_phases(GuiltFreezeCB(s.preset.freeze_threshold, every=max(1, len(s.tasks[0]) // s.preset.batch_size // 8)))
 
 def sel_recipe(s):
     "The seed's guilt mask in every task, γ calibrated on one batch of the fresh model from the first task (without the loss-scaled learning rate: see the text)."

@@ -4,13 +4,13 @@ network. A chapter that reads the committed results asks `sel_nb.repo.committed`
 then finds them where a fetch would have put them (the cache holds this clone's `results/` and `.ci/`), so the checks
 the chapter makes against committed results run too. The offline path, where nothing was fetched and the chapter says
 in one line that the results are absent, is run for two of those chapters in `test_4_colab_notebook`.
-`index.ipynb` (the README's source, not a chapter) runs in place, from `nbs/`."""
+`index.ipynb` and `results.ipynb` (the README's source and the site's Results page, not chapters) run in place, from `nbs/`."""
 import configparser, os, shutil
 import pytest
 from conftest import ROOT, BIN, run
 
 NOTEBOOKS = sorted(p.name for p in (ROOT/'nbs').glob('*.ipynb'))
-IN_PLACE = ('index.ipynb',)
+IN_PLACE = ('index.ipynb', 'results.ipynb')  # the README's source and the site's Results page: both read the clone's results/, not chapters
 _ini = configparser.ConfigParser(); _ini.read(ROOT/'settings.ini')
 SKIP_FLAGS = _ini['DEFAULT'].get('tst_flags', 'notest').split()  # what nbdev_test skips: `#| notest` cells
 
