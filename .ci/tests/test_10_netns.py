@@ -28,16 +28,20 @@ def cluster():
 
 def job(cluster, out, *extra, **kw): return run_job(cluster, [*SMOKE, '--out', out, *extra], timeout=120, **WAITS, **kw)
 
+def docs_text():
+    "The docs' Results page (`nbs/results.ipynb`), where the README's multi-node section lives now: its Markdown cells."
+    return '\n'.join(''.join(c['source']) for c in json.loads((ROOT/'nbs'/'results.ipynb').read_text())['cells'] if c['cell_type'] == 'markdown')
+
 def readme_command():
-    "The README's multi-node command, its words up to `sel_bench`'s first argument."
-    text = (ROOT/'README.md').read_text()
+    "The documented multi-node command, its words up to `sel_bench`'s first argument."
+    text = docs_text()
     cmd = re.search(r'^torchrun --nnodes .*?(?=\n\n|\n```)', text, re.M | re.S)[0].replace('\\\n', ' ')
     words = cmd.split()
     return words[:words.index('$(which') + 2]
 
 def readme_variables():
     "The variables the README's multi-node section exports before its command."
-    line = re.search(r'^export (.*?)(?:\s+#.*)?$', (ROOT/'README.md').read_text().split('### On several machines')[1], re.M)[1]
+    line = re.search(r'^export (.*?)(?:\s+#.*)?$', docs_text().split('### On several machines')[1], re.M)[1]
     return dict(w.split('=', 1) for w in line.split())
 
 def what_ran(run):
