@@ -125,6 +125,11 @@ def before_epoch(self:BudgetCB):
     if self.spent(in_epoch=False) >= self.flops: raise CancelFitException()  # spent: no new epoch
 
 @patch
+def first_step_cost(self:BudgetCB):
+    "Before any step is measured: a dense step's cost, the batch's samples at a sample's measured FLOPs."
+    return len(self.learn.yb) * self.tally.acct.per_sample.total
+
+@patch
 def before_batch(self:BudgetCB):
     "Stop before a batch the budget no longer allows; else say how far the run is (`learn.budget_share`) and set its learning rate."
     spent = self.spent()
@@ -132,7 +137,7 @@ def before_batch(self:BudgetCB):
     self.last = spent
     if spent >= self.flops: raise CancelEpochException()
     self.learn.budget_share = spent / self.flops  # the run's progress, for callbacks with a window (`SelectiveBackwardCB`)
-    step = self.step_cost or len(self.learn.yb) * self.tally.acct.per_sample.total  # before the first step: a dense step's cost
+    step = self.step_cost or self.first_step_cost()  # before the first step, an estimate
     share = min(1.0, (spent + step) / self.flops)  # what this step will have spent
     set_lr(self.learn.opt, self.lr * budget_lr(share, self.schedule, self.warmup, self.end))
 

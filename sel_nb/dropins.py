@@ -16,7 +16,8 @@ from torch.utils.data import Sampler
 from torch.utils.flop_counter import FlopCounterMode
 from .learner import CancelEpochException
 from .measure import trainable
-from .budget import BudgetCB, RS2Phase
+from .model import measure_flops
+from .budget import BudgetCB, RS2Phase, budget_lr, set_lr
 from .selective import SelectiveBackwardCB, GuiltFreezeCB
 from .distributed import shard, sum_over_ranks, rank as this_rank, world_size
 
@@ -103,8 +104,9 @@ class FlopBudget:
                  reduce=sum_over_ranks): # a step's FLOPs on this rank -> the whole job's
         self.rule = BudgetCB(flops, lr, schedule, warmup, end)  # the project's loop runs this very rule
         self.rule.tally = self  # what the rule asks of the project's `AccountingCB`: `acct.executed` and `work()`
+        self.rule.first_step_cost = self.first_step_cost  # the project's loop estimates a dense step; so does this, given the batch
         self.acct = SimpleNamespace(executed=0.0)  # work before this loop began: none
-        self.flops, self.meter, self.reduce, self.spent = flops, StepFlops(model), reduce, 0.0
+        self.flops, self.meter, self.reduce, self.spent, self.per_sample, self.guessed = flops, StepFlops(model), reduce, 0.0, None, False
 
     def work(self):
         "Executed FLOPs spent so far, the whole job's."
@@ -113,9 +115,18 @@ class FlopBudget:
     @property
     def done(self): return self.spent >= self.flops
 
-    def before_step(self, opt:torch.optim.Optimizer):
+    def first_step_cost(self):
+        "Before any step is measured: a dense step's cost, the batch's samples at a sample's measured FLOPs (the project's loop's estimate); 0 without a batch or a model."
+        x, model = self.rule.learn.xb, self.meter.model
+        if x is None or model is None: return 0.0
+        if self.per_sample is None: self.per_sample = measure_flops(model, tuple(x.shape[1:])).total
+        self.guessed = True
+        return self.reduce(torch.tensor(len(x) * self.per_sample, dtype=torch.float64, device=_device(model))).item()
+
+    def before_step(self, opt:torch.optim.Optimizer, # the optimizer whose rate is set
+                    x:torch.Tensor=None): # the step's inputs: the first step's rate from a dense step's cost (else from its measured cost, once known)
         "Before a step: False once the budget is spent; else this step's learning rate is set on `opt`."
-        self.rule.learn = SimpleNamespace(opt=opt)
+        self.rule.learn = SimpleNamespace(opt=opt, xb=x)
         try: self.rule.before_batch()
         except CancelEpochException: return False
         return True
@@ -135,8 +146,11 @@ def start(self:FlopBudget, key):
 
 @patch
 def stop(self:FlopBudget):
-    "The step ends (after backward): its FLOPs are spent."
+    "The step ends (after backward): its FLOPs are spent; a first step taken without an estimate gets its rate from its measured cost."
     self.spend(self.meter.stop())
+    if self.meter.steps == 1 and not self.guessed:  # no estimate before it: its rate from its measured cost
+        r = self.rule
+        set_lr(r.learn.opt, r.lr * budget_lr(min(1.0, self.spent / self.flops), r.schedule, r.warmup, r.end))
 
 @contextmanager
 def _counted(budget, batch):

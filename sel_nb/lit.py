@@ -122,7 +122,8 @@ class FlopBudgetCallback(L.Callback):
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
         "Set the step's learning rate and start counting it."
         opt = trainer.optimizers[0]
-        if not self.budget.before_step(opt): raise RuntimeError("FlopBudgetCallback: the budget was spent before this fit began")
+        x = next(iter(batch.values() if isinstance(batch, dict) else batch))  # the inputs: the first step's estimate, as the project's loop makes it
+        if not self.budget.before_step(opt, x): raise RuntimeError("FlopBudgetCallback: the budget was spent before this fit began")
         self.lrs.append(opt.param_groups[0]['lr'])
         self.budget.start(self.budget.meter.kind(*(batch.values() if isinstance(batch, dict) else batch)))
 
