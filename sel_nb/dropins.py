@@ -141,7 +141,7 @@ def spend(self:FlopBudget, cost:float): # this rank's FLOPs of a step
 
 @patch
 def start(self:FlopBudget, key):
-    "A step of kind `key` begins (see `StepFlops.start`)."
+    "A step of kind `key` begins (see `StepFlops`)."
     self.meter.start(key)
 
 @patch
