@@ -38,11 +38,12 @@ class FlopBudgetTrainerCallback(TrainerCallback):
     def on_step_begin(self, args, state, control, optimizer=None, **kw):
         "Set the step's learning rate; the next training forward starts the step."
         if not self.budget.before_step(optimizer): raise RuntimeError("FlopBudgetTrainerCallback: the budget was spent before training began")
-        self.lrs.append(optimizer.param_groups[0]['lr']); self.armed = True
+        self.opt, self.armed = optimizer, True
 
     def on_pre_optimizer_step(self, args, state, control, **kw):
-        "Forward and backward are done: spend the step's FLOPs."
+        "Forward and backward are done: spend the step's FLOPs; its rate is final now (the first step's is set once it is measured)."
         self.budget.stop()
+        self.lrs.append(self.opt.param_groups[0]['lr'])
 
     def on_step_end(self, args, state, control, **kw):
         "End training once the budget is spent."
