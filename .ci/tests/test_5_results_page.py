@@ -465,7 +465,7 @@ def test_tabs_only_with_data(driver):
     open_page(driver, (SELECTIVE/'index.html').as_uri()); assert 'stages' not in visible_tabs(driver)
 
 def test_continual_page(driver):
-    "A continual run on the template: its three tabs, a line per system and scenario, 16 R matrices, the summary's numbers."
+    "A continual run on the template: its three tabs, a line per system and scenario, an R matrix for each, the summary's numbers."
     offline(driver)
     open_page(driver, (CONTINUAL/'index.html').as_uri())
     assert driver.find_elements(By.CSS_SELECTOR, 'meta[name=viewport]')
@@ -479,7 +479,7 @@ def test_continual_page(driver):
         assert abs(ft[1][-1]['y'] - cs.loc[(sc, 'finetune'), 'ACC_mean']) < 1e-4  # after the last task, on all tasks: ACC
     shot(driver, 'results_page_continual')
     pick(driver, 'tab', 'rmatrix')
-    assert js(driver, 'document.querySelectorAll("#r-tables table").length') == 16
+    assert js(driver, 'document.querySelectorAll("#r-tables table").length') == len(cs)  # one per scenario and system
     pick(driver, 'tab', 'csummary')
     assert f"{100 * cs.loc[('task', 'guilt_freeze'), 'ACC_mean']:.1f} ± {100 * cs.loc[('task', 'guilt_freeze'), 'ACC_std']:.1f}" in js(driver, 'document.querySelector("#c-summary-table").textContent')
     assert errors(driver) == [] and leaving(requests(driver)) == []

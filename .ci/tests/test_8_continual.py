@@ -36,7 +36,7 @@ def test_a_run_writes_its_report(reference):
     summary = pd.read_csv(reference/'summary.csv', index_col=[0, 1])
     assert summary.loc[('task', 'ewc'), 'ACC_mean'] == pytest.approx([r for r in runs if r['scenario'] == 'task' and r['system'] == 'ewc'][0]['ACC'])
     page = (reference/'index.html').read_text()
-    assert 'continual.png' in page and 'class-incremental, Replay, 200: R (%)' in page
+    assert page.count('id="sel-data"') == 1 and '"label":"Replay, 200"' in page  # the results-page template, with this run's systems
 
 @pytest.mark.parametrize('system,epoch', [('ewc', 3), ('replay200', 4)])
 def test_kill_and_resume_in_the_middle_of_the_sequence_gives_the_same_rows(reference, tmp_path, system, epoch):
