@@ -11,8 +11,10 @@ __all__ = ['POOLS', 'AttentionHead', 'GatedAttention', 'fused_reference', 'Patch
 import torch
 from torch import nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 from .data import N_CLASSES
 from .learner import Callback
+from .selective import FreezeByGuiltCB
 
 # %% ../nbs/05d_vit.ipynb #23065002
 class AttentionHead(nn.Module):
@@ -162,9 +164,9 @@ def head_gate_grads(model:nn.Module):
     return torch.stack([a.gate_grad for a in attention_layers(model)])
 
 # %% ../nbs/05d_vit.ipynb #8eb5a8e5
-class HeadFreezeCB(Callback):
+class HeadFreezeCB(FreezeByGuiltCB):
     "Freezes attention heads whose guilt |∂L/∂g_h|, smoothed over steps, stays below `threshold` of its value at the first check."
-    order = -5
+    state_keys = ('guilt', 'ref', 'below', 'frozen', 'steps', 'trace')
     def __init__(self, threshold:float=0.5, # freeze below this share of a head's starting guilt
                  every:int=100, # steps between checks
                  patience:int=2, # checks in a row below the threshold
@@ -173,9 +175,9 @@ class HeadFreezeCB(Callback):
                  pick:str='guilt', # which heads freeze: the lowest in guilt, or 'random' (as many, drawn at random: the control)
                  seed:int=0): # of the random draws
         if pick not in ('guilt', 'random'): raise ValueError(f"HeadFreezeCB: pick is 'guilt' or 'random', not {pick!r}")
-        self.threshold, self.every, self.patience, self.smoothing, self.min_active = threshold, every, patience, smoothing, min_active
-        self.pick, self.seed = pick, seed
-        self.guilt, self.ref, self.below, self.frozen, self.steps, self.trace = None, None, None, [], 0, []
+        super().__init__(threshold, every, patience, smoothing)
+        self.min_active, self.pick, self.seed = min_active, pick, seed
+        self.below, self.frozen, self.trace = None, [], []
 
     def before_epoch(self):
         self.layers = attention_layers(self.learn.model)
@@ -185,11 +187,7 @@ class HeadFreezeCB(Callback):
 
     def after_phase(self): track_gates(self.learn.model, False)
 
-    def after_backward(self):
-        g, s = head_gate_grads(self.learn.model).abs(), self.smoothing
-        self.guilt = g if self.guilt is None else s * self.guilt + (1 - s) * g
-        self.steps += 1
-        if self.steps % self.every == 0: self.check()
+    def unit_guilt(self): return head_gate_grads(self.learn.model).abs()
 
 # %% ../nbs/05d_vit.ipynb #1b5cddab
 def heads_to_freeze(rel:list, # layers × heads: guilt over its start
@@ -216,8 +214,6 @@ def at_random(chosen:list, # (layer, head) pairs `heads_to_freeze` chose
     return out
 
 # %% ../nbs/05d_vit.ipynb #de2a75fa
-from fastcore.basics import patch
-
 @patch
 def check(self:HeadFreezeCB):
     "Record the guilt; freeze the heads that stayed low (one host read)."
@@ -225,7 +221,7 @@ def check(self:HeadFreezeCB):
     self.trace.append(dict(step=self.steps, guilt=g, frozen=sorted(self.frozen)))
     if self.ref is None: self.ref, self.below = g, [[0] * len(r) for r in g]; return
     rel = [[a / max(r, 1e-30) for a, r in zip(ga, ra)] for ga, ra in zip(g, self.ref)]
-    self.below = [[b + 1 if x < self.threshold else 0 for b, x in zip(br, xr)] for br, xr in zip(self.below, rel)]
+    self.below = [[self.stayed_below(b, x) for b, x in zip(br, xr)] for br, xr in zip(self.below, rel)]
     chosen = heads_to_freeze(rel, self.below, set(self.frozen), self.patience, self.min_active)
     if self.pick == 'random':  # a draw of its own at every check, so a resumed run draws alike
         chosen = at_random(chosen, set(self.frozen), [len(r) for r in g], torch.Generator().manual_seed(self.seed * 1_000_003 + self.steps))
@@ -233,14 +229,9 @@ def check(self:HeadFreezeCB):
         set_head_frozen(self.layers[l], h, True); self.frozen.append((l, h))
 
 @patch
-def state_dict(self:HeadFreezeCB):
-    "The frozen heads, the smoothed guilt, its reference and trace, for a checkpoint."
-    return dict(guilt=self.guilt, ref=self.ref, below=self.below, frozen=self.frozen, steps=self.steps, trace=self.trace)
-
-@patch
 def load_state_dict(self:HeadFreezeCB, sd):
     "Restore what `state_dict` saved (frozen heads as tuples)."
-    for k, v in sd.items(): setattr(self, k, v)
+    FreezeByGuiltCB.load_state_dict(self, sd)
     self.frozen = [tuple(f) for f in self.frozen]
 
 # %% ../nbs/05d_vit.ipynb #533a5dc9
