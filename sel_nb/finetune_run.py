@@ -25,7 +25,7 @@ from .command import hyphenated_parser, parse_command, run_command
 
 # %% ../nbs/08a_finetune_run.ipynb #f317d9fb
 MODELS = ('resnet18', 'vit')
-LR_GRID = (3e-4, 1e-3, 3e-3, 1e-2)  # the grid every method's rate is chosen from
+LR_GRID = (3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)  # the grid every method's rate is chosen from
 
 @dataclass
 class FinetuneConfig:
