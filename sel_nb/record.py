@@ -220,6 +220,7 @@ class FinalSummary:
     comm:dict=None # a distributed run's gradient hook: what it sent (`DDPCB.summary`)
     budget:float=None # a budgeted run's share of the Baseline's full run
     uncharged_T:float=0.0 # executed TFLOPs spent for the run before it, not charged to its budget (RHO-LOSS's irreducible-loss model)
+    prepared:dict=None # the numbers of what the system made before training (RHO-LOSS: its irreducible-loss model's check accuracy and epochs)
     def save(self, path:Path): write_text_atomic(path, json.dumps(asdict(self), indent=1))
     @classmethod
     def load(cls, path:Path):

@@ -213,7 +213,8 @@ def run_system(key:str, # a key of `SYSTEMS`
     final = FinalSummary(key, system.label, seed, status, message, len(learn.rows), setup.gamma,
                          [v for ph in phases for v in getattr(ph.schedule, 'verdicts', [])],
                          snapshot(model, test) if status == 'done' else None, ddp[0].summary() if ddp else None, cfg.budget,
-                         (setup.extra or {}).get('uncharged_flops', 0.0) / 1e12)
+                         (setup.extra or {}).get('uncharged_flops', 0.0) / 1e12,
+                         {k: v for k, v in (setup.extra or {}).items() if isinstance(v, (int, float)) and k != 'uncharged_flops'} or None)
     if main: final.save(paths.final)
     ckpt.save(status)
     return final

@@ -88,6 +88,9 @@ def test_rho_losss_model_is_trained_once_per_seed_and_regime(study):
     saved = [json.loads(f.read_text()) for f in folder.glob('irreducible_*.json')]
     assert len(saved) == 1 and saved[0]['seed'] == 0 and 0 < saved[0]['accuracy'] <= 1 and saved[0]['epochs'] >= 1
     assert saved[0]['flops'] / 1e12 == pytest.approx(rho.uncharged_T.iloc[0])
+    for b in (0.5, 1):  # and each run's own record says how good the model was
+        final = json.loads((study/f'budget_{b:g}'/'seed0'/'final_rho_loss.json').read_text())
+        assert final['prepared'] == dict(irreducible_accuracy=saved[0]['accuracy'], irreducible_epochs=saved[0]['epochs'])
 
 def test_a_budgeted_run_killed_in_the_middle_resumes_with_the_same_rows(study, tmp_path):
     out, systems = tmp_path/'run', ['selective', 'rho_loss']
