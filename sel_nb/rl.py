@@ -138,8 +138,10 @@ def run_summary(run:RLRun, s:DQNSettings, rows:list):
 # %% ../nbs/14c_rl.ipynb #ff53250a
 NUMPY_STATE = [np._core.multiarray._reconstruct, np.ndarray, np.dtype, np.random.PCG64, np.random._pickle.__bit_generator_ctor,
                np.random._pickle.__generator_ctor, np.random.SeedSequence, np.random.bit_generator.__pyx_unpickle_SeedSequence,
-               np._core.multiarray.scalar, SumTree]
-# what a run's checkpoint holds besides tensors and plain data: the buffer's numpy arrays and scalars, its sum tree
+               np._core.multiarray.scalar, SumTree,
+               *{type(np.dtype(c)) for c in np.typecodes['AllFloat'] + np.typecodes['AllInteger'] + '?'}]
+# what a run's checkpoint holds besides tensors and plain data: the buffer's numpy arrays and scalars (numpy 2 pickles
+# each array with its dtype's class: the numeric ones, never the object dtype), its sum tree
 # (our own class of arrays), and the generators' states.
 # `load_checkpoint` reads with `weights_only`, which refuses anything else: a checkpoint that names other code is not run.
 

@@ -81,6 +81,7 @@ def test_a_killed_run_resumes_with_the_same_returns(tmp_path):
     assert len(pd.read_csv(out/'Acrobot-v1'/'seed0'/'hist_per.csv')) == 2 and not (out/'Acrobot-v1'/'seed0'/'final_per.json').exists()
     resumed = sel_rl(*ARGS, '--out', str(out), '--resume')
     assert resumed.returncode == 0, resumed.stderr
+    assert 'damaged' not in resumed.stdout + resumed.stderr and not list(out.rglob('*.damaged'))  # continued from its checkpoint, not from scratch
     for task in ('CartPole-v1', 'Acrobot-v1'):
         got, want = (pd.read_csv(d/task/'seed0'/'hist_per.csv').drop(columns='time_s') for d in (out, ref))
         pd.testing.assert_frame_equal(got, want, check_exact=True)
