@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import pytest
 import torch
-from sel_nb.learner import DensePhase, Phase
+from sel_nb.callbacks import DensePhase, Phase
 from sel_nb.systems import SYSTEMS, System, register, reference_system
 from sel_nb.record import RunConfig, RunFolder
 from sel_nb.benchmark import run_benchmark
