@@ -85,10 +85,11 @@ def is_bandwidth(out:Path): # a folder
 
 # %% ../nbs/10_results_page.ipynb #f0e30be3
 def hook_systems():
-    "The sweep's hooks as the page's systems (`system_records`'s registry): every hook of `SWEEP_HOOKS`, the floor among them, in the sweep's order, labelled and coloured as `plot_bandwidth` does."
+    "The sweep's hooks as the page's systems (`system_records`'s registry): every hook of `SWEEP_HOOKS`, the floor among them, in the table's order, labelled and coloured as `plot_bandwidth` does."
     from matplotlib import colormaps, colors
-    tab10 = dict(zip((*HOOKS, FLOOR), colormaps['tab10'].colors))  # `plot_bandwidth`'s colours: `HOOKS` in turn, then the floor
-    return {h: SimpleNamespace(label=hook_label(h), color=colors.to_hex(tab10[h]), reference=h == 'allreduce') for h in SWEEP_HOOKS}
+    order = (*HOOKS, FLOOR)  # `bandwidth_table`'s order and `plot_bandwidth`'s colours: `HOOKS` in turn, then the floor
+    tab10 = dict(zip(order, colormaps['tab10'].colors))
+    return {h: SimpleNamespace(label=hook_label(h), color=colors.to_hex(tab10[h]), reference=h == 'allreduce') for h in sorted(SWEEP_HOOKS, key=order.index)}
 
 # %% ../nbs/10_results_page.ipynb #51c9d8dc
 BANDWIDTH_COLUMNS = ('gbit', 'step_ms', 'hook_ms', 'predicted_ms') # what the page draws of each run, per link
