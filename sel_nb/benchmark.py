@@ -15,7 +15,8 @@ from fastcore.script import Param
 from .data import load_dataset
 from .model import imagenet_resnet18_state
 from .loader import validation_split
-from .systems import SYSTEMS, PRESETS, Preset, default_systems, model_label
+from .systems import SYSTEMS, default_systems
+from .presets import PRESETS, Preset, model_label
 from .record import BenchmarkError, RunConfig, RunFolder, lookup_preset, with_settings, write_config
 from .runner import run_system
 from .report import load_histories, summarize, format_summary, write_summary
@@ -26,7 +27,8 @@ from .faults import RunLock, remove_stale_temps, savefig_atomic, write_text_atom
 from .command import hyphenated_parser, parse_command, run_command
 from .distributed import join_from_env, lost_rank, leave, exit_rank, barrier, is_main, is_distributed, world_size
 from .comm_report import comm_table, format_comm, plot_comm
-from .study import NATURAL, budget_folder, write_study
+from .study import write_study
+from .study_folders import NATURAL, budget_folder
 from .budget import regime_label
 
 # %% ../nbs/11_benchmark.ipynb #575c8616

@@ -18,7 +18,8 @@ from torch import nn
 from fastcore.basics import patch
 from .data import ImageSet
 from .loader import DeviceLoader
-from .learner import Callback, CancelEpochException, CancelFitException, DensePhase, EpochPlan, Learner, MetricsCB, Phase, eval_mode
+from .learner import Learner, MetricsCB, eval_mode
+from .callbacks import Callback, CancelEpochException, CancelFitException, DensePhase, EpochPlan, Phase
 from .measure import Accounting, AccountingCB, eval_full
 
 # %% ../nbs/05f_budget.ipynb #5828f711

@@ -8,7 +8,7 @@ __all__ = ['uses_batch_statistics', 'class_forward', 'class_batch_backward', 'mi
 # %% ../nbs/04c_class_batches.ipynb #edb4b083
 import torch
 from torch import nn
-from .sparse import ClassGuilt
+from .class_guilt import ClassGuilt
 from .learner import ClassGuiltCB
 
 # %% ../nbs/04c_class_batches.ipynb #2eb3c32e

@@ -44,16 +44,22 @@ def format_comm(table:pd.DataFrame):
 
 # %% ../nbs/09b_comm_report.ipynb #5526df5b
 def plot_comm(table:pd.DataFrame, colors:dict=None): # system key -> colour
-    "Held-out accuracy against bytes sent per step: each seed a dot, each system its mean with the spread over seeds."
+    "Held-out accuracy against bytes sent per step: each seed a dot, each system its mean with the spread over seeds; a system that sends nothing, a dashed line at its accuracy."
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for e, r in table.iterrows():
         runs, c = table.attrs['runs'], (colors or {}).get(e)
         mine = runs[runs.experiment == e]
+        if r.bytes_per_step == 0:  # no place on a log axis: its accuracy as a line across it, the spread over seeds as a band
+            mean, std = 100 * r.test_100_mean, 100 * np.nan_to_num(r.test_100_std)
+            line = ax.axhline(mean, ls='--', lw=1.2, color=c, label=f"{r.system} (sends nothing: 0 bytes)")
+            ax.axhspan(mean - std, mean + std, color=line.get_color(), alpha=0.12, lw=0)
+            continue
         ax.scatter(mine.bytes_per_step, 100 * mine.test_100, s=14, alpha=0.5, color=c)
         ax.errorbar(r.bytes_per_step, 100 * r.test_100_mean, yerr=100 * np.nan_to_num(r.test_100_std), fmt='o', ms=7, capsize=3,
                     color=c, label=f"{r.system} ({'dense allreduce' if r.hook == 'allreduce' else f'{r.compression:.0f}× fewer'})")
-    ax.set_xscale('log'); ax.set_xlabel('bytes sent per step and rank (log)'); ax.set_ylabel('held-out accuracy, %')
+    if (table.bytes_per_step > 0).any(): ax.set_xscale('log')
+    ax.set_xlabel('bytes sent per step and rank (log)'); ax.set_ylabel('held-out accuracy, %')
     ax.set_title(f'Accuracy against communication, {int(table.world.iloc[0])} processes'); ax.grid(alpha=0.3); ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

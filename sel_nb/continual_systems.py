@@ -18,8 +18,10 @@ import torch.nn.functional as F
 from .data import ImageSet
 from .loader import DeviceLoader
 from .model import build_model
-from .sparse import GuiltMask, ClassGuilt, calibrate_guilt_threshold
-from .learner import Callback, DensePhase, Phase, Learner, MetricsCB, GuiltMaskCB, NonFiniteLossError
+from .sparse import GuiltMask, calibrate_guilt_threshold
+from .class_guilt import ClassGuilt
+from .learner import Learner, MetricsCB, GuiltMaskCB, NonFiniteLossError
+from .callbacks import Callback, DensePhase, Phase
 from .measure import Accounting, AccountingCB
 from .progress import ProgressCB
 from .selective import GuiltFreezeCB

@@ -16,8 +16,10 @@ from torch import nn
 from .data import ImageSet
 from .loader import DeviceLoader
 from .embarrassment import EmbarrassmentMeter, embarrassment_scores
-from .sparse import GuiltMask, ClassGuilt, make_optimizer, guilt_decay
-from .learner import Callback, EpochPlan, Phase, Learner, MetricsCB, MeterCB, GuiltMaskCB, ClassGuiltCB, LossScaledLRCB, train_epoch
+from .sparse import GuiltMask, make_optimizer, guilt_decay
+from .class_guilt import ClassGuilt
+from .learner import Learner, MetricsCB, MeterCB, GuiltMaskCB, ClassGuiltCB, LossScaledLRCB, train_epoch
+from .callbacks import Callback, EpochPlan, Phase
 from .measure import AccountingCB, EvalCB
 
 # %% ../nbs/05_curriculum.ipynb #1c16623d

@@ -14,7 +14,8 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch.nn.parallel import DistributedDataParallel
 from fastcore.basics import patch, noop
-from .learner import Callback, CancelBatchException, LossScaledLRCB
+from .learner import LossScaledLRCB
+from .callbacks import Callback, CancelBatchException
 from .measure import trainable
 from .comm import make_comm
 

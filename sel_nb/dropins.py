@@ -14,7 +14,7 @@ from torch import nn
 from fastcore.basics import patch
 from torch.utils.data import Sampler
 from torch.utils.flop_counter import FlopCounterMode
-from .learner import CancelEpochException
+from .callbacks import CancelEpochException
 from .measure import trainable
 from .model import measure_flops
 from .budget import BudgetCB, RS2Phase, budget_lr, set_lr

@@ -12,7 +12,8 @@ import importlib.resources
 from dataclasses import dataclass
 import numpy as np
 import pandas as pd
-from .systems import SYSTEMS, Preset, reference_system, panel_systems, model_label
+from .systems import SYSTEMS, reference_system, panel_systems
+from .presets import Preset, model_label
 
 # %% ../nbs/09c_figures.ipynb #d2f8fd7a
 def seed_history(key:str):

@@ -15,7 +15,8 @@ from fastcore.basics import patch
 from .data import ImageSet
 from .loader import DeviceLoader, held_out_indices
 from .model import count_params, measure_flops, seed_counted_flops
-from .learner import Callback, Learner, EpochResult, MetricsCB, eval_mode
+from .learner import Learner, EpochResult, MetricsCB, eval_mode
+from .callbacks import Callback
 
 # %% ../nbs/04a_measure.ipynb #4bb5fa7a
 @torch.no_grad()

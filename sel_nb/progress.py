@@ -6,7 +6,8 @@
 __all__ = ['TrialCB', 'ProgressCB']
 
 # %% ../nbs/04b_progress.ipynb #00da3b3f
-from .learner import Callback, CancelEpochException, planned_epochs
+from .learner import planned_epochs
+from .callbacks import Callback, CancelEpochException
 
 # %% ../nbs/04b_progress.ipynb #edfff63d
 class TrialCB(Callback):

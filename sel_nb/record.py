@@ -15,7 +15,8 @@ import torch
 from fastcore.basics import patch
 import sel_nb
 from .data import default_device
-from .systems import PRESETS, SYSTEMS, Preset, default_systems
+from .systems import SYSTEMS, default_systems
+from .presets import PRESETS, Preset
 from .faults import RunError, write_text_atomic
 
 # %% ../nbs/07a_record.ipynb #4117c16d

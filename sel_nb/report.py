@@ -11,7 +11,8 @@ import json, math
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .systems import SYSTEMS, Preset, reference_system, model_label
+from .systems import SYSTEMS, reference_system
+from .presets import Preset, model_label
 from .record import RunFolder
 from .faults import write_text_atomic
 

@@ -18,11 +18,13 @@ from .loader import DeviceLoader, held_out_indices
 from .model import build_model, load_matching
 from .embarrassment import EmbarrassmentMeter
 from .sparse import calibrate_guilt_threshold
-from .learner import Callback, Learner, MetricsCB, NonFiniteLossError
+from .learner import Learner, MetricsCB, NonFiniteLossError
+from .callbacks import Callback
 from .progress import ProgressCB, TrialCB
 from .measure import Accounting, AccountingCB, EvalCB, RecorderCB, PointsCB, make_evaluator, held_out_accuracy
 from .curriculum import class_pools, difficulty_scores
-from .systems import SYSTEMS, Preset, RunSetup, is_pruned, restore_pruning, preset_model
+from .systems import SYSTEMS, RunSetup, is_pruned, restore_pruning
+from .presets import Preset, preset_model
 from .faults import write_csv_atomic, save_torch_atomic, load_checkpoint, fault_point
 from .record import RunConfig, RunFolder, RunFiles, FinalSummary, parse_comm
 from .distributed import DDPCB, world_size, is_main, from_main

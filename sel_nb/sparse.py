@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['gradients', 'mask_gradients_', 'sparse_update', 'abs_values', 'percentile_of', 'gamma_for_sparsity',
            'calibrate_guilt_threshold', 'guilt_decay', 'loss_scaled_lr', 'make_optimizer', 'LossScaledLR',
-           'AdaptiveGuilt', 'GuiltMask', 'GuiltHooks', 'class_keep_shares', 'ClassGuilt', 'class_backward']
+           'AdaptiveGuilt', 'GuiltMask', 'GuiltHooks']
 
 # %% ../nbs/03_sparse_update.ipynb #afb192bb
 import copy, math
@@ -14,7 +14,6 @@ from torch import nn
 import torch.nn.functional as F
 from .data import BATCH_SIZE, ImageSet
 from .loader import DeviceLoader
-from .embarrassment import TEMPERATURE, sample_embarrassment, class_sums, smoothed_by_class
 
 # %% ../nbs/03_sparse_update.ipynb #21a26a07
 def gradients(model_or_params): # a module, an iterable of parameters, or an iterable of gradient tensors
@@ -244,96 +243,10 @@ class GuiltHooks:
     def __enter__(self): return self
     def __exit__(self, *exc): self.remove()
 
-# %% ../nbs/03_sparse_update.ipynb #cde80305
-def class_keep_shares(E:torch.Tensor, # per-class embarrassment, K (NaN: a class not seen yet)
-                      keep:float, # the mean share of gradient entries kept
-                      floor:float=0.1): # the smallest share, as a fraction of `keep`
-    "Each class's share of its own gradient to keep: `keep` × its embarrassment over the mean of the classes seen, within [floor·keep, 1]."
-    rel = torch.nan_to_num(E / torch.nanmean(E), nan=1.0)  # a class not seen yet, or none seen: the mean share
-    return (keep * rel).clamp(keep * floor, 1.0)
-
-# %% ../nbs/03_sparse_update.ipynb #be9391ef
-class ClassGuilt:
-    "A guilt threshold per class: class c keeps a share of its own gradient that follows its embarrassment; γ_c = κ_c · mean|g_c|, κ_c by feedback. No calibration batch."
-    def __init__(self, n_classes:int, # classes K
-                 target:float=0.95, # the mean sparsity over the classes, as `AdaptiveGuilt`'s target
-                 floor:float=0.1, # a class keeps at least this fraction of the mean share
-                 gain:float=2.0, # feedback gain on each log κ_c
-                 smoothing:float=0.9, # of the per-class embarrassment over batches
-                 temperature:float=TEMPERATURE): # of the embarrassment
-        if not 0 <= target < 1: raise ValueError(f"target sparsity must be in [0, 1), got {target}")
-        if not 0 < floor <= 1: raise ValueError(f"floor must be in (0, 1], got {floor}")
-        self.n_classes, self.target, self.floor, self.gain, self.smoothing, self.T = n_classes, target, floor, gain, smoothing, temperature
-        self.E = torch.full((n_classes,), float('nan'))  # smoothed per-class embarrassment
-        self.log_kappa = torch.zeros(n_classes, dtype=torch.float64)
-        self.gamma = torch.full((n_classes,), float('nan'))  # each class's last threshold
-        self.started = set()  # classes whose κ has been set
-        self.reset()
-
-    def reset(self):
-        "Start counting a new epoch."
-        self.kept, self.total = torch.zeros(self.n_classes, dtype=torch.float64), torch.zeros(self.n_classes, dtype=torch.float64)
-
-    def to(self, device):
-        for k in ('E', 'log_kappa', 'gamma', 'kept', 'total'): setattr(self, k, getattr(self, k).to(device))
-        return self
-
-    @torch.no_grad()
-    def observe(self, logits:torch.Tensor, labels:torch.Tensor):
-        "Move the smoothed per-class embarrassment toward this batch's (no host sync)."
-        self.to(logits.device)
-        sums, counts = class_sums(sample_embarrassment(logits.detach(), labels, self.T), labels, self.n_classes)
-        self.E = smoothed_by_class(self.E, sums, counts, self.smoothing)
-
-    def targets(self):
-        "Each class's sparsity to hold now (a tensor of K)."
-        return 1 - class_keep_shares(self.E, 1 - self.target, self.floor)
-
-    @torch.no_grad()
-    def mask_(self, c:int, # the class whose gradient this is
-              grads:list): # its gradient tensors, masked in place
-        "Mask class c's gradient with γ_c, and move κ_c toward the class's share; returns the entries kept (on the device)."
-        n, target = sum(g.numel() for g in grads), self.targets()[c].double()
-        scale = torch.stack(torch._foreach_norm(grads, 1)).double().sum() / n
-        if c not in self.started:  # the first time: the exact threshold for its share (one host sync per class, once)
-            self.log_kappa[c] = math.log(max(gamma_for_sparsity(grads, min(float(target), 1 - 1e-9)), 1e-30)) - torch.log(scale.clamp_min(1e-30))
-            self.started.add(c)
-        self.gamma[c] = (torch.exp(self.log_kappa[c]) * scale).float()
-        kept = mask_gradients_(grads, self.gamma[c])
-        self.log_kappa[c] += self.gain * (target - (1 - kept / n))
-        self.kept[c] += kept; self.total[c] += n
-        return kept
-
-    @property
-    def sparsity(self):
-        "Fraction of gradient entries zeroed since `reset`, over all classes (a device tensor); 0 before any step."
-        t = self.total.sum()
-        return 1 - self.kept.sum() / t if t else torch.tensor(0.)
-    def class_sparsity(self):
-        "Each class's fraction zeroed since `reset` (NaN for a class not back-propagated)."
-        return 1 - self.kept / self.total
-
-    def state_dict(self): return dict(E=self.E, log_kappa=self.log_kappa, gamma=self.gamma, started=sorted(self.started))
-    def load_state_dict(self, sd):
-        self.E, self.log_kappa, self.gamma, self.started = sd['E'], sd['log_kappa'], sd['gamma'], set(sd['started'])
-
-# %% ../nbs/03_sparse_update.ipynb #c75c87ef
-def class_backward(preds:torch.Tensor, # the batch's outputs, with their graph
-                   labels:torch.Tensor, # its classes
-                   loss_func, # the training loss, mean over samples (e.g. `F.cross_entropy`)
-                   params:list, # the parameters that train
-                   guilt:ClassGuilt): # the per-class thresholds
-    "One backward per class in the batch, of its share of the mean loss; each gradient masked with its own γ_c; their sum into `.grad`. Returns the number of backward passes."
-    classes = torch.unique(labels).tolist()  # one host read
-    guilt.observe(preds, labels)
-    total = None
-    for i, c in enumerate(classes):
-        mine = labels == c
-        share = loss_func(preds[mine], labels[mine]) * mine.sum() / len(labels)  # class c's part of the batch's mean loss
-        grads = torch.autograd.grad(share, params, retain_graph=i + 1 < len(classes), allow_unused=True)
-        grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
-        guilt.mask_(c, grads)
-        if total is None: total = grads
-        else: torch._foreach_add_(total, grads)
-    for p, g in zip(params, total): p.grad = g
-    return len(classes)
+# %% ../nbs/03_sparse_update.ipynb #0d346dbc
+def __getattr__(name:str):
+    "`ClassGuilt` moved to `sel_nb.class_guilt`; `from sel_nb.sparse import ClassGuilt` still finds it there (for the chapters that import it from here)."
+    if name == 'ClassGuilt':
+        from sel_nb.class_guilt import ClassGuilt
+        return ClassGuilt
+    raise AttributeError(f"module 'sel_nb.sparse' has no attribute {name!r}")

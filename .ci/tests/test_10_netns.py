@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from sel_nb.netns import BIN, Cluster, run_job, torchrun_command, why_no_namespaces, failure_line, sh
-from sel_nb.bandwidth import sweep, write_bandwidth
+from sel_nb.bandwidth import write_bandwidth
+from sel_nb.bandwidth_sweep import sweep
 from conftest import ROOT
 from test_2_bench_cli import assert_same_rows
 

@@ -9,11 +9,12 @@ import torch
 from conftest import run
 from test_2_bench_cli import bench, faulty, error_line, rows, assert_same_rows
 from sel_nb.data import synthetic
-from sel_nb.systems import PRESETS, preset_model
+from sel_nb.presets import PRESETS, preset_model
 from sel_nb.record import with_settings
 from sel_nb.budget import regime_train, long_tail_counts
 from sel_nb.measure import Accounting
-from sel_nb.study import study_runs, write_matrix
+from sel_nb.study import write_matrix
+from sel_nb.study_folders import study_runs
 
 BUDGETED = ('baseline', 'baseline_half', 'rs2', 'selective', 'random_subset', 'rho_loss', 'class_balanced', 'logit_adjusted')
 REGIME = ('imbalance=10', 'label_noise=0.2')

@@ -14,7 +14,8 @@ from sel_nb.loader import DeviceLoader
 from sel_nb.model import build_model, measure_flops
 from sel_nb.embarrassment import EmbarrassmentMeter
 from sel_nb.sparse import GuiltMask
-from sel_nb.learner import Callback, Learner, Phase, DensePhase, MetricsCB, MeterCB, GuiltMaskCB
+from sel_nb.learner import Learner, MetricsCB, MeterCB, GuiltMaskCB
+from sel_nb.callbacks import Callback, Phase, DensePhase
 from sel_nb.measure import Accounting, AccountingCB
 from sel_nb.budget import BudgetCB
 from sel_nb.selective import SelectiveBackwardCB

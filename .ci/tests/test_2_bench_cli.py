@@ -222,7 +222,7 @@ def test_settings_and_a_validation_split_are_recorded(tmp_path):
     error_line(r, '--set takes name=value')
 
 def test_paper_preset_is_the_seeds_configuration_and_runs(tmp_path):
-    from sel_nb.systems import PRESETS
+    from sel_nb.presets import PRESETS
     from sel_nb.curriculum import seed_stages
     from sel_nb.data import write_cifar_like
     p = PRESETS['paper']

@@ -21,7 +21,8 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from conftest import BIN, ROOT, chrome, run, shot
 from sel_nb.results_page import results_page_html, write_results_page, is_continual
 from sel_nb.continual import CONTINUAL_SYSTEMS
-from sel_nb.bandwidth import BANDWIDTH_FILES, hook_label, sweep_folder
+from sel_nb.bandwidth import BANDWIDTH_FILES
+from sel_nb.bandwidth_sweep import hook_label, sweep_folder
 from sel_nb.comm import comm_seconds
 
 QUICK = ROOT/'results'/'quick'

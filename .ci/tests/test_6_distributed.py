@@ -10,8 +10,10 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.distributed.algorithms.ddp_comm_hooks import default_hooks
 from sel_nb.data import load_dataset
 from sel_nb.model import build_model
-from sel_nb.learner import Callback, Learner, Phase, DensePhase, MetricsCB
-from sel_nb.systems import PRESETS, SYSTEMS
+from sel_nb.learner import Learner, MetricsCB
+from sel_nb.callbacks import Callback, Phase, DensePhase
+from sel_nb.systems import SYSTEMS
+from sel_nb.presets import PRESETS
 from sel_nb.record import RunConfig, RunFolder
 from sel_nb.runner import run_system
 from sel_nb.distributed import DDPCB, run_on_ranks

@@ -5,11 +5,11 @@ import json
 import pandas as pd
 import pytest
 import torch
-from sel_nb.learner import DensePhase, Phase
+from sel_nb.callbacks import DensePhase, Phase
 from sel_nb.systems import SYSTEMS, System, register, reference_system
 from sel_nb.record import RunConfig, RunFolder
 from sel_nb.benchmark import run_benchmark
-from sel_nb.results_page import read_results
+from sel_nb.results_folder import read_results
 
 def half_data(s):
     "A trivial recipe: one dense epoch on every other training sample."
