@@ -10,7 +10,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from .loader import DeviceLoader
-from .learner import Callback, eval_mode
+from .callbacks import Callback
+from .learner import eval_mode
 from .measure import Accounting
 from .selective import freeze_blocks, set_frozen
 from .continual_tasks import *

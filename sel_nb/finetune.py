@@ -15,7 +15,8 @@ from torch import nn
 from .data import ImageSet
 from .loader import DeviceLoader, held_out_indices
 from .model import count_params
-from .learner import Callback, Learner, MetricsCB, Phase, DensePhase
+from .callbacks import Callback, Phase, DensePhase
+from .learner import Learner, MetricsCB
 from .measure import Accounting, AccountingCB, eval_full
 from .sparse import GuiltMask, make_optimizer
 from .selective import SelectiveBackwardCB

@@ -17,7 +17,7 @@ from fastcore.script import Param
 from .data import load_dataset
 from .loader import DeviceLoader, held_out_indices, validation_split
 from .measure import eval_full
-from .systems import PRESETS, preset_model, model_label
+from .presets import PRESETS, preset_model, model_label
 from .finetune import FINETUNE_METHODS, class_split, train_dense, finetune
 from .record import BenchmarkError, RunFolder, lookup_preset, write_config, _check_seeds, _check_device
 from .faults import RunLock, fault_point, load_checkpoint, save_torch_atomic, remove_stale_temps, write_text_atomic

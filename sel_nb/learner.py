@@ -19,7 +19,6 @@ from .data import ImageSet
 from .loader import DeviceLoader
 from .embarrassment import EmbarrassmentMeter
 from .callbacks import CancelBatchException, CancelEpochException, CancelFitException, Callback, check_events, EpochPlan, Phase
-from .callbacks import DensePhase  # importable from here too, for the chapters that import it from learner (05a, 05d, 06a, 11b, 12)
 from .sparse import GuiltMask, LossScaledLR, make_optimizer
 from .class_guilt import ClassGuilt, class_backward
 

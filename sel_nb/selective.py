@@ -12,7 +12,8 @@ import torch
 from fastcore.basics import patch
 from torch import nn
 from .embarrassment import TEMPERATURE, sample_embarrassment, class_sums, smoothed_by_class
-from .learner import Callback, eval_mode, planned_epochs
+from .callbacks import Callback
+from .learner import eval_mode, planned_epochs
 
 # %% ../nbs/05a_selective.ipynb #996a7cd9
 def draw_weighted(weights:torch.Tensor, # non-negative weight per sample, B

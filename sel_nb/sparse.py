@@ -242,11 +242,3 @@ class GuiltHooks:
         self.handles = []
     def __enter__(self): return self
     def __exit__(self, *exc): self.remove()
-
-# %% ../nbs/03_sparse_update.ipynb #0d346dbc
-def __getattr__(name:str):
-    "`ClassGuilt` moved to `sel_nb.class_guilt`; `from sel_nb.sparse import ClassGuilt` still finds it there (for the chapters that import it from here)."
-    if name == 'ClassGuilt':
-        from sel_nb.class_guilt import ClassGuilt
-        return ClassGuilt
-    raise AttributeError(f"module 'sel_nb.sparse' has no attribute {name!r}")

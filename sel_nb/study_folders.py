@@ -50,8 +50,9 @@ def choose_settings(val:Path, # the validation folder: <regime>/<system>/<run na
     return best.rename(columns=dict(name='settings'))
 
 def chosen_sets(choices:pd.DataFrame, regime:str, system:str, budget:float):
-    "The `--set` words of the settings chosen for a system in a regime at a budget (`choose_settings`)."
-    row = choices[(choices.regime == regime) & (choices.system == system) & (choices.budget == budget)]
+    "The `--set` words of the settings chosen for a system in a regime at a budget (`choose_settings`); a choice made at one budget only serves them all."
+    mine = choices[(choices.regime == regime) & (choices.system == system)]
+    row = mine[mine.budget == budget] if mine.budget.nunique() != 1 else mine
     if not len(row): raise ValueError(f"no settings were chosen for {system} in {regime} at budget {budget:g}; run the validation first")
     return row.settings.iloc[0].replace(',', ' ')
 

@@ -24,7 +24,6 @@ from .curriculum import Curriculum, seed_stages, sel_phase, warmup_indices
 from .selective import SelectiveBackwardCB, GuiltFreezeCB
 from .vit import HeadFreezeCB
 from .presets import Preset, preset_model, model_label
-from .presets import PRESETS  # importable from here too, for the chapter that imports it from systems (08a)
 from .budget import RS2Phase, BalancedPhase, LossFuncCB, ReducibleLossCB, logit_adjusted_loss, holdout_split, train_irreducible, irreducible_cached, regime_label
 
 # %% ../nbs/06_systems.ipynb #a54edd18

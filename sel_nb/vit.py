@@ -13,7 +13,7 @@ from torch import nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 from .data import N_CLASSES
-from .learner import Callback
+from .callbacks import Callback
 from .selective import FreezeByGuiltCB
 
 # %% ../nbs/05d_vit.ipynb #23065002
