@@ -6,7 +6,7 @@
 __all__ = ['PRESET_SEEDS', 'FedConfig', 'one_run', 'tune', 'run_fed_study', 'fed_table', 'plot_acc_bytes', 'write_fed_report',
            'sel_fed', 'fed_main']
 
-# %% ../nbs/15b_fed_study.ipynb #ad6d42d2
+# %% ../nbs/15b_fed_study.ipynb #ed87a0db
 import json, math, shlex, sys
 from dataclasses import dataclass, asdict
 from pathlib import Path
@@ -19,7 +19,7 @@ from .record import BenchmarkError, machine_info, provenance
 from .faults import RunLock, remove_stale_temps, savefig_atomic, write_csv_atomic, write_text_atomic
 from .command import hyphenated_parser, parse_command, run_command
 
-# %% ../nbs/15b_fed_study.ipynb #d0e1a21d
+# %% ../nbs/15b_fed_study.ipynb #e54e9e77
 def _fail(msg): raise BenchmarkError(msg)
 
 PRESET_SEEDS = {'smoke': (0,), 'quick': (0, 1, 2)}
@@ -62,7 +62,7 @@ class FedConfig:
         self.out = Path(self.out) if self.out is not None else Path('runs')/f'fed_{self.preset}'
         self.command = self.command or f"run_fed_study(FedConfig({self.preset!r}))"
 
-# %% ../nbs/15b_fed_study.ipynb #20b56809
+# %% ../nbs/15b_fed_study.ipynb #872ab2d1
 def one_run(cfg:FedConfig, run:FedRun, bar=None):
     "A run's summary: read when it is finished, else run (continuing from its checkpoint) and written."
     tag = f"{run.key}_seed{run.seed}" + ('_val' if run.split == 'val' else '')
@@ -74,7 +74,7 @@ def one_run(cfg:FedConfig, run:FedRun, bar=None):
     s = run_summary(run, rows); write_text_atomic(final, json.dumps(s, indent=1))
     return s
 
-# %% ../nbs/15b_fed_study.ipynb #2d23a282
+# %% ../nbs/15b_fed_study.ipynb #6c60237e
 def tune(cfg:FedConfig, alpha:str, bar=None):
     "The local epochs and learning rate of dense FedAvg with the best final accuracy on the validation split (tuning seed); every setting's accuracy."
     p = FED_PRESETS[cfg.preset]
@@ -87,7 +87,7 @@ def tune(cfg:FedConfig, alpha:str, bar=None):
     best = max(range(len(grid_)), key=lambda i: list(scores.values())[i])
     return grid_[best], scores
 
-# %% ../nbs/15b_fed_study.ipynb #0eaf7896
+# %% ../nbs/15b_fed_study.ipynb #ef1a0731
 def run_fed_study(cfg:FedConfig, log=print):
     "Tune on the validation split, run every strategy at every split for every seed, then write the table and figure; returns the table."
     from tqdm.auto import tqdm
@@ -109,7 +109,7 @@ def run_fed_study(cfg:FedConfig, log=print):
         bar.close()
         return write_fed_report(cfg, finals, log)
 
-# %% ../nbs/15b_fed_study.ipynb #62221c33
+# %% ../nbs/15b_fed_study.ipynb #b24dd4a5
 def fed_table(finals:list):
     "One row per split and strategy: mean accuracy (of the last five evaluations) and bytes; the paired difference in it from dense FedAvg with its 95% interval."
     df, rows = pd.DataFrame(finals), []
@@ -124,7 +124,7 @@ def fed_table(finals:list):
         rows.append(r)
     return pd.DataFrame(rows)
 
-# %% ../nbs/15b_fed_study.ipynb #4b222a05
+# %% ../nbs/15b_fed_study.ipynb #24e1ee83
 def plot_acc_bytes(cfg:FedConfig):
     "A panel per split: each strategy's mean accuracy against the mean megabytes uploaded so far."
     import matplotlib.pyplot as plt
@@ -143,7 +143,7 @@ def plot_acc_bytes(cfg:FedConfig):
         fig.tight_layout()
     return fig
 
-# %% ../nbs/15b_fed_study.ipynb #b7af76ad
+# %% ../nbs/15b_fed_study.ipynb #85ef7d6c
 def write_fed_report(cfg:FedConfig, finals:list, log=print):
     "runs.csv, summary.csv, summary.txt and acc_bytes.png in the study's folder; returns the table."
     import matplotlib.pyplot as plt
@@ -154,7 +154,7 @@ def write_fed_report(cfg:FedConfig, finals:list, log=print):
     fig = plot_acc_bytes(cfg); savefig_atomic(fig, cfg.out/'acc_bytes.png', dpi=120); plt.close(fig)
     return tab
 
-# %% ../nbs/15b_fed_study.ipynb #b27f2a36
+# %% ../nbs/15b_fed_study.ipynb #d06c3a4d
 def sel_fed(preset:str='quick', # smoke or quick
             strategies:Param("strategies, keys of FED_STRATEGIES (default: all)", str, nargs='+')=None,
             alphas:Param("Dirichlet alpha of the client split, or iid (default: 0.1 1.0)", str, nargs='+')=None,

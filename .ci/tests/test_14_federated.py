@@ -115,10 +115,62 @@ def test_flowers_simulation_engine_gives_the_local_rows(tmp_path, monkeypatch):
         for k in a:
             if 'bytes' in k or k.endswith(('_down', '_up')): assert abs(a[k] - b[k]) <= 40 * (a['chosen'] + 6), (k, a[k], b[k])
 
-@pytest.mark.parametrize('args,says', [(['--strategies', 'nope'], "unknown strategy 'nope'"), (['--alphas', '-1'], 'alpha must be a positive number'),
-                                       (['--preset', 'huge'], "unknown preset 'huge'"), (['--dropout', '1.5'], '--dropout must be in [0, 1)')])
-def test_a_bad_option_is_one_line(args, says, tmp_path):
-    r = subprocess.run([sys.executable, '-c', 'from sel_nb.fed_study import fed_main; fed_main()', *args, '--out', str(tmp_path/'o')],
+BAD = [(['--strategies', 'nope'], "unknown strategy 'nope'"), (['--alphas', '-1'], 'alpha must be a positive number'),
+       (['--preset', 'huge'], "unknown preset 'huge'"), (['--dropout', '1.5'], '--dropout must be in [0, 1)'), (['--engine', 'grpc'], "unknown engine 'grpc'")]
+
+@pytest.mark.parametrize('args,says', BAD)
+def test_a_bad_option_is_one_line(args, says, tmp_path, capsys):
+    from sel_nb.fed_study import fed_main
+    with pytest.raises(SystemExit) as e: fed_main([*args, '--out', str(tmp_path/'o')])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and len(err.strip().splitlines()) == 1 and says in err, err
+    assert not (tmp_path/'o').exists()  # checked before anything is written
+
+def test_the_console_command_says_a_bad_option_in_one_line(tmp_path):
+    r = subprocess.run([BIN/'python', '-c', 'from sel_nb.fed_study import fed_main; fed_main()', '--strategies', 'nope'],
                        capture_output=True, text=True, cwd=tmp_path, timeout=120)
-    assert r.returncode == 2, r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1 and says in r.stderr, r.stderr
+    assert r.returncode == 2 and r.stderr.strip() == f"sel_fed: error: unknown strategy 'nope'; choose from {', '.join(__import__('sel_nb.fed_server').fed_server.FED_STRATEGIES)}"
+
+def _free_port():
+    import socket
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+def _wait_for_port(port, seconds=60):
+    import socket, time
+    for _ in range(int(seconds * 5)):
+        with socket.socket() as s:
+            if s.connect_ex(('127.0.0.1', port)) == 0: return
+        time.sleep(0.2)
+    raise AssertionError(f"nothing listens on port {port} after {seconds} s")
+
+def test_a_local_deployment_runs_two_rounds(tmp_path):
+    "One SuperLink and two SuperNodes as processes on loopback (insecure), the app sent by `flwr run`: the same rows as the apps run in this process."
+    import dataclasses, os, csv
+    from sel_nb.fed_server import flower_app
+    env = os.environ | {'FLWR_HOME': str(tmp_path/'flwr'), 'PATH': f"{BIN}:{os.environ['PATH']}", 'PYTHONPATH': str(ROOT)}
+    link, nodes = _free_port(), [_free_port(), _free_port()]
+    (tmp_path/'flwr').mkdir()
+    (tmp_path/'flwr'/'config.toml').write_text(f'[superlink]\ndefault = "here"\n\n[superlink.here]\naddress = "127.0.0.1:{link}"\ninsecure = true\n')
+    out = tmp_path/'out'
+    app = flower_app(tmp_path/'app', strategy='top1', alpha='0.1', seed=0, preset='smoke', out=str(out), clients=2, **{'per-round': 2, 'candidates': 2, 'rounds': 2})
+    procs = []
+    try:
+        log = lambda name: open(tmp_path/f'{name}.log', 'w')
+        procs.append(subprocess.Popen([BIN/'flower-superlink', '--insecure', '--port', str(link), '--database', ':flwr-in-memory:'], env=env, cwd=tmp_path, stdout=log('link'), stderr=subprocess.STDOUT))
+        _wait_for_port(link)
+        for i, port in enumerate(nodes):
+            procs.append(subprocess.Popen([BIN/'flower-supernode', '--insecure', '--superlink', f'127.0.0.1:{link}', '--port', str(port),
+                                           '--node-config', f'partition-id={i} num-partitions=2'], env=env, cwd=tmp_path, stdout=log(f'node{i}'), stderr=subprocess.STDOUT))
+        r = subprocess.run([BIN/'flwr', 'run', str(app), 'here', '--stream'], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert (out/'rows.csv').exists(), f"flwr run exited {r.returncode} without rows\n{r.stdout[-3000:]}\n{r.stderr[-2000:]}"
+    finally:
+        for p in procs: p.terminate()
+        for p in procs:
+            try: p.wait(timeout=20)
+            except subprocess.TimeoutExpired: p.kill()
+    deployed = list(csv.DictReader(open(out/'rows.csv')))
+    assert [int(r['round']) for r in deployed] == [1, 2] and all(int(r['aggregated']) == 2 for r in deployed)
+    preset = dataclasses.replace(SMOKE, clients=2, per_round=2, candidates=2, rounds=2)
+    local = run_fed(FedRun('top1', 0.1, 0, preset), LocalGrid(client_app, 2), tmp_path/'l.pt', tmp_path/'lc')
+    assert [float(r['acc']) for r in deployed] == pytest.approx([r['acc'] for r in local], abs=1e-6)
+    assert [int(r['forwards']) for r in deployed] == [r['forwards'] for r in local]
