@@ -6,7 +6,7 @@
 __all__ = ['PRESET_SEEDS', 'FedConfig', 'one_run', 'tune', 'run_fed_study', 'fed_table', 'plot_acc_bytes', 'write_fed_report',
            'sel_fed', 'fed_main']
 
-# %% ../nbs/15b_fed_study.ipynb #ed87a0db
+# %% ../nbs/15b_fed_study.ipynb #771a4c81
 import json, math, shlex, sys
 from dataclasses import dataclass, asdict
 from pathlib import Path
@@ -16,10 +16,10 @@ import pandas as pd
 from .study import t_quantile
 from .fed_server import FED_STRATEGIES, FED_PRESETS, ENGINES, FedRun, run_rounds, run_summary
 from .record import BenchmarkError, machine_info, provenance
-from .faults import RunLock, remove_stale_temps, savefig_atomic, write_csv_atomic, write_text_atomic
-from .command import hyphenated_parser, parse_command, run_command
+from .faults import savefig_atomic, write_csv_atomic, write_text_atomic
+from .command import hyphenated_parser, parse_command, run_command, open_study
 
-# %% ../nbs/15b_fed_study.ipynb #e54e9e77
+# %% ../nbs/15b_fed_study.ipynb #638f7c0f
 def _fail(msg): raise BenchmarkError(msg)
 
 PRESET_SEEDS = {'smoke': (0,), 'quick': (0, 1, 2)}
@@ -62,7 +62,7 @@ class FedConfig:
         self.out = Path(self.out) if self.out is not None else Path('runs')/f'fed_{self.preset}'
         self.command = self.command or f"run_fed_study(FedConfig({self.preset!r}))"
 
-# %% ../nbs/15b_fed_study.ipynb #872ab2d1
+# %% ../nbs/15b_fed_study.ipynb #1e5d0cd3
 def one_run(cfg:FedConfig, run:FedRun, bar=None):
     "A run's summary: read when it is finished, else run (continuing from its checkpoint) and written."
     tag = f"{run.key}_seed{run.seed}" + ('_val' if run.split == 'val' else '')
@@ -74,32 +74,22 @@ def one_run(cfg:FedConfig, run:FedRun, bar=None):
     s = run_summary(run, rows); write_text_atomic(final, json.dumps(s, indent=1))
     return s
 
-# %% ../nbs/15b_fed_study.ipynb #6c60237e
+# %% ../nbs/15b_fed_study.ipynb #d7a1a87f
 def tune(cfg:FedConfig, alpha:str, bar=None):
-    "The local epochs and learning rate of dense FedAvg with the best final accuracy on the validation split (tuning seed); every setting's accuracy."
+    "The local epochs and learning rate of dense FedAvg with the best accuracy (mean of its last five evaluations) on the validation split, tuning seed; every setting's."
     p = FED_PRESETS[cfg.preset]
     grid_ = [(e, lr) for e in (cfg.tune_epochs or (p.epochs,)) for lr in (cfg.tune_lrs or (p.lr,))]
     if len(grid_) == 1: return grid_[0], {}
-    scores = {}
-    for e, lr in grid_:
-        run = FedRun('dense', _alpha(alpha), cfg.tune_seed, p, epochs=e, lr=lr, split='val')
-        scores[f'e{e}_lr{lr:g}'] = one_run(cfg, run, bar)['acc']
-    best = max(range(len(grid_)), key=lambda i: list(scores.values())[i])
-    return grid_[best], scores
+    accs = [one_run(cfg, FedRun('dense', _alpha(alpha), cfg.tune_seed, p, epochs=e, lr=lr, split='val'), bar)['acc_last5'] for e, lr in grid_]
+    return grid_[int(np.argmax(accs))], {f'e{e}_lr{lr:g}': a for (e, lr), a in zip(grid_, accs)}
 
-# %% ../nbs/15b_fed_study.ipynb #ef1a0731
+# %% ../nbs/15b_fed_study.ipynb #7aad91fd
 def run_fed_study(cfg:FedConfig, log=print):
     "Tune on the validation split, run every strategy at every split for every seed, then write the table and figure; returns the table."
     from tqdm.auto import tqdm
-    cfg.out.mkdir(parents=True, exist_ok=True)
-    with RunLock(cfg.out, cfg.command):
-        if (cfg.out/'config.json').exists() and not cfg.resume:
-            _fail(f"output folder {cfg.out} already holds a study; pass --resume to continue it or --out to choose another folder")
-        remove_stale_temps(cfg.out)
-        if not (cfg.out/'config.json').exists():
-            record = dict(asdict(cfg), preset_settings=asdict(FED_PRESETS[cfg.preset]), strategies_settings={k: asdict(FED_STRATEGIES[k]) for k in cfg.strategies},
-                          machine=machine_info('cpu'), code=provenance())
-            write_text_atomic(cfg.out/'config.json', json.dumps(record, indent=1, default=str)); write_text_atomic(cfg.out/'command.txt', cfg.command + '\n')
+    record = dict(asdict(cfg), preset_settings=asdict(FED_PRESETS[cfg.preset]), strategies_settings={k: asdict(FED_STRATEGIES[k]) for k in cfg.strategies},
+                  machine=machine_info('cpu'), code=provenance())
+    with open_study(cfg.out, cfg.command, cfg.resume, record):
         log(f"sel_fed: preset {cfg.preset}, strategies {', '.join(cfg.strategies)}, alphas {' '.join(cfg.alphas)}, seeds {' '.join(map(str, cfg.seeds))}, engine {cfg.engine}; results in {cfg.out}")
         bar, finals, tuned = tqdm(unit='round', disable=not cfg.progress, dynamic_ncols=True), [], {}
         for a in cfg.alphas:
@@ -109,7 +99,7 @@ def run_fed_study(cfg:FedConfig, log=print):
         bar.close()
         return write_fed_report(cfg, finals, log)
 
-# %% ../nbs/15b_fed_study.ipynb #b24dd4a5
+# %% ../nbs/15b_fed_study.ipynb #12900b40
 def fed_table(finals:list):
     "One row per split and strategy: mean accuracy (of the last five evaluations) and bytes; the paired difference in it from dense FedAvg with its 95% interval."
     df, rows = pd.DataFrame(finals), []
@@ -124,7 +114,7 @@ def fed_table(finals:list):
         rows.append(r)
     return pd.DataFrame(rows)
 
-# %% ../nbs/15b_fed_study.ipynb #24e1ee83
+# %% ../nbs/15b_fed_study.ipynb #ed46efac
 def plot_acc_bytes(cfg:FedConfig):
     "A panel per split: each strategy's mean accuracy against the mean megabytes uploaded so far."
     import matplotlib.pyplot as plt
@@ -143,7 +133,7 @@ def plot_acc_bytes(cfg:FedConfig):
         fig.tight_layout()
     return fig
 
-# %% ../nbs/15b_fed_study.ipynb #85ef7d6c
+# %% ../nbs/15b_fed_study.ipynb #ab0ade3a
 def write_fed_report(cfg:FedConfig, finals:list, log=print):
     "runs.csv, summary.csv, summary.txt and acc_bytes.png in the study's folder; returns the table."
     import matplotlib.pyplot as plt
@@ -154,7 +144,7 @@ def write_fed_report(cfg:FedConfig, finals:list, log=print):
     fig = plot_acc_bytes(cfg); savefig_atomic(fig, cfg.out/'acc_bytes.png', dpi=120); plt.close(fig)
     return tab
 
-# %% ../nbs/15b_fed_study.ipynb #d06c3a4d
+# %% ../nbs/15b_fed_study.ipynb #0e2e7bc4
 def sel_fed(preset:str='quick', # smoke or quick
             strategies:Param("strategies, keys of FED_STRATEGIES (default: all)", str, nargs='+')=None,
             alphas:Param("Dirichlet alpha of the client split, or iid (default: 0.1 1.0)", str, nargs='+')=None,
