@@ -1,4 +1,4 @@
-"Federated learning on Flower (nbs/15_federated, 15a_fed_server, 15b_fed_study): top-k uploads lose nothing, selection draws what it claims, dropout and a server kill lose nothing, the simulation engine gives the local engine's rows, a bad option is one line."
+"Federated learning on Flower (nbs/15_federated, 15a_fed_server, 15b_fed_study, 15c_fed_secagg): top-k uploads lose nothing, selection draws what it claims, dropout and a server kill lose nothing, the simulation engine gives the local engine's rows, a bad option is one line."
 import subprocess, sys, tempfile
 from pathlib import Path
 import numpy as np
@@ -174,3 +174,13 @@ def test_a_local_deployment_runs_two_rounds(tmp_path):
     local = run_fed(FedRun('top1', 0.1, 0, preset), LocalGrid(client_app, 2), tmp_path/'l.pt', tmp_path/'lc')
     assert [float(r['acc']) for r in deployed] == pytest.approx([r['acc'] for r in local], abs=1e-6)
     assert [int(r['forwards']) for r in deployed] == [r['forwards'] for r in local]
+
+def test_secagg_plus_carries_dense_and_shared_support_uploads_and_costs_bytes():
+    "Flower's SecAgg+ (workflow and mod) runs on our clients; masking costs bytes; a random-k upload on a shared support keeps its saving under it."
+    from sel_nb.fed_secagg import measure_secagg
+    fed = federation('synthetic', 4, 1.0, 0)
+    plain, secure, sparse = measure_secagg(fed, 4, 1.0, False), measure_secagg(fed, 4, 1.0, True), measure_secagg(fed, 4, 0.01, True)
+    n = weights_of(FedCNN()).numel()
+    assert 4 * n < plain['up_per_client'] < 4 * n + 2000
+    assert secure['up_per_client'] > 1.5 * plain['up_per_client']  # quantised to a wider integer, plus key shares
+    assert sparse['entries'] == round(0.01 * n) and sparse['up_per_client'] < secure['up_per_client'] / 20
