@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['CountedGrid', 'shared_support', 'UpdateClient', 'secagg_apps', 'measure_secagg']
 
-# %% ../nbs/15c_fed_secagg.ipynb #9211ecd3
+# %% ../nbs/15c_fed_secagg.ipynb #c8e87000
 import logging, time
 import numpy as np
 import torch
@@ -20,7 +20,7 @@ from flwr.server.strategy import FedAvg
 from flwr.server.workflow import DefaultWorkflow, SecAggPlusWorkflow
 from .federated import FedCNN, LocalGrid, federation, local_train, weights_of, message_bytes
 
-# %% ../nbs/15c_fed_secagg.ipynb #ce506d3a
+# %% ../nbs/15c_fed_secagg.ipynb #a586bbbc
 class CountedGrid(LocalGrid):
     "A `LocalGrid` that adds up the bytes of every message it carries, down (server to clients) and up."
     def __init__(self, app:ClientApp, n_nodes:int):
@@ -32,12 +32,12 @@ class CountedGrid(LocalGrid):
         self.down += sum(map(message_bytes, messages)); self.up += sum(message_bytes(r) for r in replies if r.has_content())
         return replies
 
-# %% ../nbs/15c_fed_secagg.ipynb #8ad55f9d
+# %% ../nbs/15c_fed_secagg.ipynb #784cc88e
 def shared_support(n:int, k:int, round_seed:int):
     "The k positions every client sends in a round: drawn from a seed they share, so masked k-vectors still add up position by position."
     return torch.randperm(n, generator=torch.Generator().manual_seed(round_seed))[:k].sort().values
 
-# %% ../nbs/15c_fed_secagg.ipynb #06f31a4e
+# %% ../nbs/15c_fed_secagg.ipynb #ae729c7a
 class UpdateClient(NumPyClient):
     "A Flower `NumPyClient` that trains the small CNN on its part and returns its update: all of it, or its entries on the round's shared support."
     def __init__(self, part, density:float=1.0, train:bool=True, seed:int=0, lr:float=0.05, batch:int=32):
@@ -50,13 +50,13 @@ class UpdateClient(NumPyClient):
         if self.density < 1: delta = delta[shared_support(delta.numel(), max(1, round(self.density * delta.numel())), int(config.get('round_seed', 0)))]
         return [delta.numpy()], len(self.part), {}
 
-# %% ../nbs/15c_fed_secagg.ipynb #8fb2f39b
+# %% ../nbs/15c_fed_secagg.ipynb #4a820447
 def secagg_apps(fed:dict, density:float=1.0, secure:bool=True, train:bool=True):
     "The ClientApp of `UpdateClient`s over a federation's parts, with Flower's SecAgg+ mod when `secure`."
     def client_fn(context): return UpdateClient(fed['parts'][int(context.node_config['partition-id'])], density, train).to_client()
     return ClientApp(client_fn=client_fn, mods=[secaggplus_mod] if secure else [])
 
-# %% ../nbs/15c_fed_secagg.ipynb #1313629f
+# %% ../nbs/15c_fed_secagg.ipynb #42c7b54d
 def measure_secagg(fed:dict, n_clients:int, density:float=1.0, secure:bool=True, rounds:int=2, shares:int=3, threshold:int=2,
                    train:bool=False): # train the clients (seconds then include training), or send seeded random updates (the protocol's seconds alone)
     "Bytes down and up per round and client, and seconds per round, of FedAvg on every client with or without SecAgg+ (Flower's workflow and mod)."

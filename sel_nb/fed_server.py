@@ -7,7 +7,7 @@ __all__ = ['FED_STRATEGIES', 'FED_PRESETS', 'ROW', 'ENGINES', 'server_app', 'Fed
            'hello', 'server_embarrassment', 'choose_clients', 'evaluate', 'fed_round', 'run_fed', 'simulate',
            'run_rounds', 'fed_server_main', 'flower_app', 'run_summary']
 
-# %% ../nbs/15a_fed_server.ipynb #39e83c7f
+# %% ../nbs/15a_fed_server.ipynb #44d9148f
 import dataclasses, math, time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +20,7 @@ from .federated import FedCNN, LocalGrid, client_app, federation, as_inputs, wei
 from .embarrassment import pc_embarrassment
 from .faults import fault_point, load_checkpoint, save_torch_atomic, write_csv_atomic
 
-# %% ../nbs/15a_fed_server.ipynb #9a0aabf9
+# %% ../nbs/15a_fed_server.ipynb #ca790662
 @dataclass(frozen=True)
 class FedStrategy:
     "A federated strategy: how clients upload and how the server chooses them."
@@ -40,7 +40,7 @@ FED_STRATEGIES = {
     'top1_embarrassed': FedStrategy('topk', 0.01, 'embarrassed', label='top-k 1% + embarrassment-weighted'),
 }
 
-# %% ../nbs/15a_fed_server.ipynb #38d2ee77
+# %% ../nbs/15a_fed_server.ipynb #085a924f
 @dataclass(frozen=True)
 class FedPreset:
     "A federation's size and training: data, clients, rounds, local work."
@@ -49,7 +49,7 @@ class FedPreset:
 FED_PRESETS = {'smoke': FedPreset('synthetic', 6, 3, 5, 3, 1, 0.05, 32, target=0.3),
                'quick': FedPreset('fashion_mnist', 100, 10, 20, 60, 1, 0.05, 32, target=0.75, eval_every=2)}
 
-# %% ../nbs/15a_fed_server.ipynb #ae285a9f
+# %% ../nbs/15a_fed_server.ipynb #2c7d6e84
 @dataclass
 class FedRun:
     "One strategy at one split for one seed, with its preset's settings (which tuning may override)."
@@ -60,7 +60,7 @@ class FedRun:
     @property
     def key(self): return f"{self.strategy}_a{'iid' if self.alpha is None else f'{self.alpha:g}'}_e{self.epochs}_lr{self.lr:g}" + (f"_drop{self.dropout:g}" if self.dropout else '')
 
-# %% ../nbs/15a_fed_server.ipynb #e0557a1d
+# %% ../nbs/15a_fed_server.ipynb #e1fe0a83
 def round_config(run:FedRun, t:int, state_dir, landed:int=-1):
     "The `ConfigRecord` a client gets with round `t`: the federation, the round, local training and upload."
     s, p = FED_STRATEGIES[run.strategy], run.preset
@@ -68,14 +68,14 @@ def round_config(run:FedRun, t:int, state_dir, landed:int=-1):
                          'round': t, 'epochs': run.epochs, 'lr': run.lr, 'batch': p.batch, 'upload': s.upload, 'density': s.density,
                          'state_dir': str(state_dir), 'landed': landed})
 
-# %% ../nbs/15a_fed_server.ipynb #f1fcfbc9
+# %% ../nbs/15a_fed_server.ipynb #d78ada9e
 def _send(grid, nodes, kind, content_of):
     "Send one message of `kind` to each node, receive the replies; the bytes both ways."
     msgs = [Message(content_of(n), dst_node_id=n, message_type=kind) for n in nodes]
     replies = list(grid.send_and_receive(msgs))
     return replies, sum(map(message_bytes, msgs)), sum(message_bytes(r) for r in replies if r.has_content())
 
-# %% ../nbs/15a_fed_server.ipynb #d2998cb8
+# %% ../nbs/15a_fed_server.ipynb #223f8ded
 def hello(run, grid, state_dir):
     "Ask every node which part it holds and its label counts (bytes counted: embarrassment-weighted selection needs the counts)."
     nodes = sorted(grid.get_node_ids())
@@ -85,14 +85,14 @@ def hello(run, grid, state_dir):
     counts = {int(r.content['metrics']['partition']): np.asarray(r.content['metrics']['counts']) for r in replies}
     return node_of, counts, dict(hello_down=down, hello_up=up)
 
-# %% ../nbs/15a_fed_server.ipynb #18708dff
+# %% ../nbs/15a_fed_server.ipynb #d151cf0d
 def server_embarrassment(weights, fed):
     "The model's per-class embarrassment on the server's held-out set (a class it has no image of counts as 0)."
     model = FedCNN(fed['test'].channels, len(fed['test'].classes)); set_weights(model, weights); model.eval()
     with torch.no_grad(): E, _ = pc_embarrassment(model(as_inputs(fed['server'])), fed['server'].y, len(fed['test'].classes))
     return torch.nan_to_num(E).numpy()
 
-# %% ../nbs/15a_fed_server.ipynb #8193663a
+# %% ../nbs/15a_fed_server.ipynb #b2048cdf
 def choose_clients(run:FedRun, t:int, grid, weights, fed, counts, node_of, state_dir):
     "The round's clients (parts), and what choosing them cost: bytes down and up, forwards on clients and on the server."
     p, s = run.preset, FED_STRATEGIES[run.strategy]
@@ -112,14 +112,14 @@ def choose_clients(run:FedRun, t:int, grid, weights, fed, counts, node_of, state
     top = np.argsort(-np.asarray(score), kind='stable')[:p.per_round]
     return sorted(cand[i] for i in top), cost
 
-# %% ../nbs/15a_fed_server.ipynb #cd637626
+# %% ../nbs/15a_fed_server.ipynb #89d99de0
 def evaluate(weights, s):
     "Accuracy and loss of the weights on an `ImageSet`."
     model = FedCNN(s.channels, len(s.classes)); set_weights(model, weights); model.eval()
     with torch.no_grad(): out = model(as_inputs(s))
     return float((out.argmax(1) == s.y).float().mean()), float(F.cross_entropy(out, s.y))
 
-# %% ../nbs/15a_fed_server.ipynb #b90747cc
+# %% ../nbs/15a_fed_server.ipynb #b1a274d5
 def fed_round(run:FedRun, t:int, grid, st:dict, fed, state_dir):
     "Round `t`: choose, send the weights, aggregate the survivors' updates (weighted by their images); a row of what it cost."
     t0, w = time.perf_counter(), st['weights']
@@ -135,7 +135,7 @@ def fed_round(run:FedRun, t:int, grid, st:dict, fed, state_dir):
     return dict(round=t, chosen=len(chosen), aggregated=len(got), bytes_down=down, bytes_up=sum(message_bytes(r) for r in got),
                 forwards=sum(r.content['metrics']['forwards'] for r in got), time_s=time.perf_counter() - t0, **cost)
 
-# %% ../nbs/15a_fed_server.ipynb #ee8ab01d
+# %% ../nbs/15a_fed_server.ipynb #f410a8db
 ROW = ('round', 'chosen', 'aggregated', 'bytes_down', 'bytes_up', 'hello_down', 'hello_up', 'select_down', 'select_up', 'forwards',
        'select_client_forwards', 'select_server_forwards', 'time_s', 'acc', 'loss')  # a history row's columns
 
@@ -160,7 +160,7 @@ def run_fed(run:FedRun, grid, ckpt:Path, state_dir:Path, bar=None):
         if bar is not None: bar.update(1)
     return st['rows']
 
-# %% ../nbs/15a_fed_server.ipynb #78ef64d1
+# %% ../nbs/15a_fed_server.ipynb #2a13f85b
 def simulate(run:FedRun, ckpt:Path, state_dir:Path, bar=None):
     "One run in Flower's simulation engine (Ray): the same ServerApp loop and ClientApp, one virtual SuperNode per client."
     from flwr.serverapp import ServerApp
@@ -182,7 +182,7 @@ def run_rounds(run:FedRun, engine:str, ckpt:Path, state_dir:Path, bar=None):
     if engine == 'simulation': return simulate(run, ckpt, state_dir, bar)
     return run_fed(run, LocalGrid(client_app, run.preset.clients), ckpt, state_dir, bar)
 
-# %% ../nbs/15a_fed_server.ipynb #f1e35f4a
+# %% ../nbs/15a_fed_server.ipynb #f913e477
 server_app = ServerApp()
 
 @server_app.main()
@@ -196,7 +196,7 @@ def fed_server_main(grid, context):
     rows = run_fed(run, grid, out/'ckpt.pt', out/'clients')
     write_csv_atomic(out/'rows.csv', rows)
 
-# %% ../nbs/15a_fed_server.ipynb #a7f0ec27
+# %% ../nbs/15a_fed_server.ipynb #124349f5
 def flower_app(folder, # where the app's pyproject.toml goes
                **config): # its run config: strategy, alpha, seed, preset, out; optionally clients, per-round, candidates, rounds, dropout
     "A Flower app folder for `flwr run`: a pyproject.toml naming this package's ServerApp and ClientApp, with the run config."
@@ -210,7 +210,7 @@ def flower_app(folder, # where the app's pyproject.toml goes
     (folder/'pyproject.toml').write_text(tomli_w.dumps(toml))
     return folder
 
-# %% ../nbs/15a_fed_server.ipynb #0ca5c4e2
+# %% ../nbs/15a_fed_server.ipynb #7f4d87c3
 def run_summary(run:FedRun, rows:list):
     "A run's numbers: final accuracy and the mean of the last five evaluations (non-IID rounds swing), rounds and bytes to the preset's target, all bytes."
     cum = lambda k: np.cumsum([r[k] for r in rows])

@@ -6,7 +6,7 @@
 __all__ = ['PRESET_SEEDS', 'FedConfig', 'one_run', 'tune', 'run_fed_study', 'fed_table', 'plot_acc_bytes', 'write_fed_report',
            'sel_fed', 'fed_main']
 
-# %% ../nbs/15b_fed_study.ipynb #771a4c81
+# %% ../nbs/15b_fed_study.ipynb #b475e3de
 import json, math, shlex, sys
 from dataclasses import dataclass, asdict
 from pathlib import Path
@@ -19,7 +19,7 @@ from .record import BenchmarkError, machine_info, provenance
 from .faults import savefig_atomic, write_csv_atomic, write_text_atomic
 from .command import hyphenated_parser, parse_command, run_command, open_study
 
-# %% ../nbs/15b_fed_study.ipynb #638f7c0f
+# %% ../nbs/15b_fed_study.ipynb #51214212
 def _fail(msg): raise BenchmarkError(msg)
 
 PRESET_SEEDS = {'smoke': (0,), 'quick': (0, 1, 2)}
@@ -62,7 +62,7 @@ class FedConfig:
         self.out = Path(self.out) if self.out is not None else Path('runs')/f'fed_{self.preset}'
         self.command = self.command or f"run_fed_study(FedConfig({self.preset!r}))"
 
-# %% ../nbs/15b_fed_study.ipynb #1e5d0cd3
+# %% ../nbs/15b_fed_study.ipynb #c16a87d7
 def one_run(cfg:FedConfig, run:FedRun, bar=None):
     "A run's summary: read when it is finished, else run (continuing from its checkpoint) and written."
     tag = f"{run.key}_seed{run.seed}" + ('_val' if run.split == 'val' else '')
@@ -74,7 +74,7 @@ def one_run(cfg:FedConfig, run:FedRun, bar=None):
     s = run_summary(run, rows); write_text_atomic(final, json.dumps(s, indent=1))
     return s
 
-# %% ../nbs/15b_fed_study.ipynb #d7a1a87f
+# %% ../nbs/15b_fed_study.ipynb #3c3c120e
 def tune(cfg:FedConfig, alpha:str, bar=None):
     "The local epochs and learning rate of dense FedAvg with the best accuracy (mean of its last five evaluations) on the validation split, tuning seed; every setting's."
     p = FED_PRESETS[cfg.preset]
@@ -83,7 +83,7 @@ def tune(cfg:FedConfig, alpha:str, bar=None):
     accs = [one_run(cfg, FedRun('dense', _alpha(alpha), cfg.tune_seed, p, epochs=e, lr=lr, split='val'), bar)['acc_last5'] for e, lr in grid_]
     return grid_[int(np.argmax(accs))], {f'e{e}_lr{lr:g}': a for (e, lr), a in zip(grid_, accs)}
 
-# %% ../nbs/15b_fed_study.ipynb #7aad91fd
+# %% ../nbs/15b_fed_study.ipynb #ab28f044
 def run_fed_study(cfg:FedConfig, log=print):
     "Tune on the validation split, run every strategy at every split for every seed, then write the table and figure; returns the table."
     from tqdm.auto import tqdm
@@ -99,7 +99,7 @@ def run_fed_study(cfg:FedConfig, log=print):
         bar.close()
         return write_fed_report(cfg, finals, log)
 
-# %% ../nbs/15b_fed_study.ipynb #12900b40
+# %% ../nbs/15b_fed_study.ipynb #d8e2da21
 def fed_table(finals:list):
     "One row per split and strategy: mean accuracy (of the last five evaluations) and bytes; the paired difference in it from dense FedAvg with its 95% interval."
     df, rows = pd.DataFrame(finals), []
@@ -114,7 +114,7 @@ def fed_table(finals:list):
         rows.append(r)
     return pd.DataFrame(rows)
 
-# %% ../nbs/15b_fed_study.ipynb #ed46efac
+# %% ../nbs/15b_fed_study.ipynb #bd1c7f76
 def plot_acc_bytes(cfg:FedConfig):
     "A panel per split: each strategy's mean accuracy against the mean megabytes uploaded so far."
     import matplotlib.pyplot as plt
@@ -133,7 +133,7 @@ def plot_acc_bytes(cfg:FedConfig):
         fig.tight_layout()
     return fig
 
-# %% ../nbs/15b_fed_study.ipynb #ab0ade3a
+# %% ../nbs/15b_fed_study.ipynb #e2d5cbc7
 def write_fed_report(cfg:FedConfig, finals:list, log=print):
     "runs.csv, summary.csv, summary.txt and acc_bytes.png in the study's folder; returns the table."
     import matplotlib.pyplot as plt
@@ -144,7 +144,7 @@ def write_fed_report(cfg:FedConfig, finals:list, log=print):
     fig = plot_acc_bytes(cfg); savefig_atomic(fig, cfg.out/'acc_bytes.png', dpi=120); plt.close(fig)
     return tab
 
-# %% ../nbs/15b_fed_study.ipynb #0e2e7bc4
+# %% ../nbs/15b_fed_study.ipynb #42f43bda
 def sel_fed(preset:str='quick', # smoke or quick
             strategies:Param("strategies, keys of FED_STRATEGIES (default: all)", str, nargs='+')=None,
             alphas:Param("Dirichlet alpha of the client split, or iid (default: 0.1 1.0)", str, nargs='+')=None,

@@ -7,7 +7,7 @@ __all__ = ['UPLOADS', 'client_app', 'dirichlet_split', 'FedCNN', 'federation', '
            'encode_update', 'decode_update', 'message_bytes', 'client_state_file', 'load_client_state',
            'save_client_state', 'local_train', 'LocalGrid', 'fed_hello', 'fed_loss', 'fed_train']
 
-# %% ../nbs/15_federated.ipynb #304c89a4
+# %% ../nbs/15_federated.ipynb #75651a4a
 import copy, functools
 from pathlib import Path
 import numpy as np
@@ -25,7 +25,7 @@ from .data import load_dataset
 from .comm import GuiltSparseState
 from .faults import load_checkpoint, save_torch_atomic
 
-# %% ../nbs/15_federated.ipynb #324900a0
+# %% ../nbs/15_federated.ipynb #c7474ef1
 def dirichlet_split(labels:np.ndarray, # every training image's class
                     n_clients:int, # clients to split over
                     alpha:float|None, # Dirichlet concentration of each class over the clients (None: IID, equal shares)
@@ -40,7 +40,7 @@ def dirichlet_split(labels:np.ndarray, # every training image's class
         for part, piece in zip(parts, np.split(idx, cuts)): part.append(piece)
     return [np.sort(np.concatenate(p)) for p in parts]
 
-# %% ../nbs/15_federated.ipynb #efd57022
+# %% ../nbs/15_federated.ipynb #b200330c
 class FedCNN(nn.Module):
     "A small CNN for 28×28 grey images: two 5×5 convolutions with pooling, two linear layers (about 50 thousand weights)."
     def __init__(self, channels:int=1, n_classes:int=10, width:int=16, size:int=28):
@@ -53,7 +53,7 @@ class FedCNN(nn.Module):
         x = F.max_pool2d(F.relu(self.conv2(x)), 2)
         return self.fc2(F.relu(self.fc1(x.flatten(1))))
 
-# %% ../nbs/15_federated.ipynb #1779e9ce
+# %% ../nbs/15_federated.ipynb #111e47b6
 @functools.lru_cache(maxsize=2)
 def federation(dataset:str, # 'fashion_mnist' or 'synthetic'
                n_clients:int, alpha:float|None, seed:int, # the split
@@ -65,18 +65,18 @@ def federation(dataset:str, # 'fashion_mnist' or 'synthetic'
     parts = dirichlet_split(rest.y.numpy(), n_clients, alpha, seed)
     return dict(parts=[rest.subset(torch.from_numpy(p)) for p in parts], server=server, val=val, test=test)
 
-# %% ../nbs/15_federated.ipynb #5ebe535b
+# %% ../nbs/15_federated.ipynb #b449ca7f
 def as_inputs(s): # an ImageSet
     "Its images as normalised float tensors."
     mean, std = torch.tensor(s.mean).view(1, -1, 1, 1), torch.tensor(s.std).view(1, -1, 1, 1)
     return (s.x.float() / 255 - mean) / std
 
-# %% ../nbs/15_federated.ipynb #0b31f8fc
+# %% ../nbs/15_federated.ipynb #36067d8e
 def weights_of(model): return parameters_to_vector(model.parameters()).detach().clone()
 
 def set_weights(model, flat): vector_to_parameters(flat, model.parameters())
 
-# %% ../nbs/15_federated.ipynb #8a7eb394
+# %% ../nbs/15_federated.ipynb #91453416
 UPLOADS = ('dense', 'fp16', 'topk')
 
 def encode_update(delta:torch.Tensor, # the client's update, flat
@@ -88,19 +88,19 @@ def encode_update(delta:torch.Tensor, # the client's update, flat
     idx, vals = sparse.guilty([0], [delta.numel()], delta)
     return ArrayRecord({'values': Array(vals.numpy()), 'indices': Array(idx.to(torch.int32).numpy())})
 
-# %% ../nbs/15_federated.ipynb #1df38e24
+# %% ../nbs/15_federated.ipynb #2fe2ec5f
 def decode_update(rec:ArrayRecord, n:int):
     "The dense update an `ArrayRecord` of `encode_update` stands for."
     vals = torch.from_numpy(rec['values'].numpy().copy()).float()
     if 'indices' not in rec: return vals
     return torch.zeros(n).index_add_(0, torch.from_numpy(rec['indices'].numpy().astype(np.int64)), vals)
 
-# %% ../nbs/15_federated.ipynb #8b0331db
+# %% ../nbs/15_federated.ipynb #4aad35fd
 def message_bytes(msg:Message):
     "Bytes of a Flower message as it is sent: every object it is made of (metadata, records, array chunks), serialised."
     return sum(len(o.deflate()) for o in get_all_nested_objects(msg).values())
 
-# %% ../nbs/15_federated.ipynb #13689c74
+# %% ../nbs/15_federated.ipynb #cc0b1522
 def client_state_file(state_dir, partition:int): return Path(state_dir)/f'client{partition}.pt'
 
 def load_client_state(state_dir, partition:int, before:int): # a round
@@ -117,7 +117,7 @@ def save_client_state(state_dir, partition:int, round:int, state:dict):
     keep = {r: keep[r] for r in sorted(keep, key=int)[-1:]}
     save_torch_atomic({**keep, str(round): state}, f)
 
-# %% ../nbs/15_federated.ipynb #3baeeaa2
+# %% ../nbs/15_federated.ipynb #6d7da8ac
 def local_train(model, part, epochs:int, lr:float, batch:int, seed:int):
     "SGD on a client's images for `epochs`, batches drawn by `seed`; the mean training loss and the number of forwards."
     x, y, g = as_inputs(part), part.y, torch.Generator().manual_seed(seed)
@@ -129,7 +129,7 @@ def local_train(model, part, epochs:int, lr:float, batch:int, seed:int):
             losses.append(loss.detach())
     return float(torch.stack(losses).mean()) if losses else float('nan'), epochs * len(y)
 
-# %% ../nbs/15_federated.ipynb #ab2d66a7
+# %% ../nbs/15_federated.ipynb #07f04cd7
 client_app = ClientApp()
 
 def _setup(msg, context):
@@ -141,7 +141,7 @@ def _setup(msg, context):
     if 'arrays' in msg.content: set_weights(model, torch.from_numpy(msg.content['arrays']['weights'].numpy().copy()))
     return c, fed['parts'][partition], partition, model
 
-# %% ../nbs/15_federated.ipynb #cbababd6
+# %% ../nbs/15_federated.ipynb #d7872891
 class LocalGrid(Grid):
     "A Flower `Grid` that hands each message to a `ClientApp` in this process, one node per part: the apps' own code, no engine."
     def __init__(self, app:ClientApp, n_nodes:int):
@@ -160,14 +160,14 @@ class LocalGrid(Grid):
         "Each message's reply from its node's `ClientApp`, in order; a client gets its own copy, as over a wire."
         return [self.app(copy.deepcopy(m), self.contexts[m.metadata.dst_node_id]) for m in messages]
 
-# %% ../nbs/15_federated.ipynb #59773ab8
+# %% ../nbs/15_federated.ipynb #c17db658
 @client_app.query('hello')
 def fed_hello(msg:Message, context:Context):
     "A client says which part of the federation it holds and how many images of each class: what embarrassment-weighted selection needs."
     c, part, partition, _ = _setup(msg, context)
     return Message(RecordDict({'metrics': MetricRecord({'partition': partition, 'counts': part.counts().tolist()})}), reply_to=msg)
 
-# %% ../nbs/15_federated.ipynb #7cb1d52a
+# %% ../nbs/15_federated.ipynb #8c757497
 @client_app.query('loss')
 def fed_loss(msg:Message, context:Context):
     "A candidate's loss of the server's weights on its own images (Power-of-Choice), and the forwards it took."
@@ -176,7 +176,7 @@ def fed_loss(msg:Message, context:Context):
     with torch.no_grad(): loss = float(F.cross_entropy(model(as_inputs(part)), part.y)) if len(part) else 0.0
     return Message(RecordDict({'metrics': MetricRecord({'partition': partition, 'loss': loss, 'forwards': len(part)})}), reply_to=msg)
 
-# %% ../nbs/15_federated.ipynb #67195a40
+# %% ../nbs/15_federated.ipynb #2c2b6116
 @client_app.train()
 def fed_train(msg:Message, context:Context):
     "A client's round: train from the server's weights, then upload the update as the server asks (dense, fp16 or top-k with its residual)."
