@@ -43,6 +43,7 @@ class FedConfig:
     tune_epochs:tuple=() # local epochs to try on the validation split (with tune_lrs); none: the preset's
     tune_lrs:tuple=() # learning rates to try
     tune_seed:int=100 # the seed tuning runs on (not a reported one)
+    tune_each:bool=False # tune every strategy on the grid (else each takes dense FedAvg's setting)
     engine:str='local' # 'local' or 'simulation'
     out:Path=None # results folder (default: runs/fed_<preset>)
     resume:bool=False # continue the study in out
@@ -75,12 +76,12 @@ def one_run(cfg:FedConfig, run:FedRun, bar=None):
     return s
 
 # %% ../nbs/15b_fed_study.ipynb #3c3c120e
-def tune(cfg:FedConfig, alpha:str, bar=None):
-    "The local epochs and learning rate of dense FedAvg with the best accuracy (mean of its last five evaluations) on the validation split, tuning seed; every setting's."
+def tune(cfg:FedConfig, alpha:str, strategy:str='dense', bar=None):
+    "The local epochs and learning rate with which `strategy` has the best accuracy (mean of its last five evaluations) on the validation split, tuning seed; every setting's."
     p = FED_PRESETS[cfg.preset]
     grid_ = [(e, lr) for e in (cfg.tune_epochs or (p.epochs,)) for lr in (cfg.tune_lrs or (p.lr,))]
     if len(grid_) == 1: return grid_[0], {}
-    accs = [one_run(cfg, FedRun('dense', _alpha(alpha), cfg.tune_seed, p, epochs=e, lr=lr, split='val'), bar)['acc_last5'] for e, lr in grid_]
+    accs = [one_run(cfg, FedRun(strategy, _alpha(alpha), cfg.tune_seed, p, epochs=e, lr=lr, split='val'), bar)['acc_last5'] for e, lr in grid_]
     return grid_[int(np.argmax(accs))], {f'e{e}_lr{lr:g}': a for (e, lr), a in zip(grid_, accs)}
 
 # %% ../nbs/15b_fed_study.ipynb #ab28f044
@@ -93,9 +94,10 @@ def run_fed_study(cfg:FedConfig, log=print):
         log(f"sel_fed: preset {cfg.preset}, strategies {', '.join(cfg.strategies)}, alphas {' '.join(cfg.alphas)}, seeds {' '.join(map(str, cfg.seeds))}, engine {cfg.engine}; results in {cfg.out}")
         bar, finals, tuned = tqdm(unit='round', disable=not cfg.progress, dynamic_ncols=True), [], {}
         for a in cfg.alphas:
-            (e, lr), scores = tune(cfg, a, bar)
-            tuned[a] = dict(epochs=e, lr=lr, val_acc=scores); write_text_atomic(cfg.out/'tuned.json', json.dumps(tuned, indent=1))
-            finals += [one_run(cfg, FedRun(s, _alpha(a), seed, FED_PRESETS[cfg.preset], cfg.dropout, e, lr), bar) for s in cfg.strategies for seed in cfg.seeds]
+            for s in cfg.strategies:
+                (e, lr), scores = tune(cfg, a, s if cfg.tune_each else 'dense', bar)
+                tuned.setdefault(a, {})[s] = dict(epochs=e, lr=lr, val_acc=scores); write_text_atomic(cfg.out/'tuned.json', json.dumps(tuned, indent=1))
+                finals += [one_run(cfg, FedRun(s, _alpha(a), seed, FED_PRESETS[cfg.preset], cfg.dropout, e, lr), bar) for seed in cfg.seeds]
         bar.close()
         return write_fed_report(cfg, finals, log)
 
@@ -152,13 +154,14 @@ def sel_fed(preset:str='quick', # smoke or quick
             dropout:float=0.0, # share of the chosen clients whose upload is lost each round
             tune_epochs:Param("local epochs to try on the validation split", int, nargs='+')=None,
             tune_lrs:Param("learning rates to try on the validation split", float, nargs='+')=None,
+            tune_each:bool=False, # tune every strategy on the grid (default: every strategy takes dense FedAvg's setting)
             engine:str='local', # local (the apps in this process) or simulation (Flower's engine, Ray)
             out:str=None, # results folder (default: runs/fed_<preset>)
             resume:bool=False, # continue an interrupted study in --out
             no_progress:bool=False): # no progress bars
     "Federated learning on Flower: dense, fp16 and top-k uploads, random, Power-of-Choice and embarrassment-weighted selection, over non-IID splits."
     kw = {k: tuple(v) for k, v in dict(alphas=alphas, seeds=seeds, tune_epochs=tune_epochs, tune_lrs=tune_lrs).items() if v is not None}
-    cfg = FedConfig(preset, strategies, dropout=dropout, engine=engine, out=out, resume=resume, progress=not no_progress,
+    cfg = FedConfig(preset, strategies, dropout=dropout, tune_each=tune_each, engine=engine, out=out, resume=resume, progress=not no_progress,
                     command=' '.join(['sel_fed'] + [shlex.quote(a) for a in sys.argv[1:]]), **kw)
     return run_fed_study(cfg)
 

@@ -184,3 +184,17 @@ def test_secagg_plus_carries_dense_and_shared_support_uploads_and_costs_bytes():
     assert 4 * n < plain['up_per_client'] < 4 * n + 2000
     assert secure['up_per_client'] > 1.5 * plain['up_per_client']  # quantised to a wider integer, plus key shares
     assert sparse['entries'] == round(0.01 * n) and sparse['up_per_client'] < secure['up_per_client'] / 20
+
+def test_tuning_chooses_each_strategys_best_validation_setting(tmp_path):
+    "With --tune-each every strategy gets the setting with its best accuracy on the validation split (tuning seed), and its reported runs use it."
+    import json
+    from sel_nb.fed_study import FedConfig, run_fed_study
+    cfg = FedConfig('smoke', strategies=('dense', 'top1'), alphas=('0.1',), tune_lrs=(0.02, 0.2), tune_each=True, out=tmp_path/'s', progress=False)
+    run_fed_study(cfg, log=lambda *a: None)
+    tuned = json.loads((tmp_path/'s'/'tuned.json').read_text())['0.1']
+    for s in ('dense', 'top1'):
+        scores = tuned[s]['val_acc']
+        assert len(scores) == 2 and tuned[s]['lr'] == (0.02, 0.2)[int(np.argmax(list(scores.values())))]
+        reported = json.loads(next((tmp_path/'s'/'runs').glob(f'{s}_a0.1_*_seed0.json')).read_text())
+        assert reported['lr'] == tuned[s]['lr'] and reported['split'] == 'test'
+    assert sorted(p.name for p in (tmp_path/'s'/'runs').glob('*_val.json')) == sorted(f'{s}_a0.1_e1_lr{lr:g}_seed100_val.json' for s in ('dense', 'top1') for lr in (0.02, 0.2))
