@@ -72,9 +72,13 @@ def as_inputs(s): # an ImageSet
     return (s.x.float() / 255 - mean) / std
 
 # %% ../nbs/15_federated.ipynb #36067d8e
-def weights_of(model): return parameters_to_vector(model.parameters()).detach().clone()
+def weights_of(model):
+    "A model's weights as one flat vector (a copy)."
+    return parameters_to_vector(model.parameters()).detach().clone()
 
-def set_weights(model, flat): vector_to_parameters(flat, model.parameters())
+def set_weights(model, flat): # a vector of `weights_of`'s layout
+    "Put a flat vector back into the model's weights."
+    vector_to_parameters(flat, model.parameters())
 
 # %% ../nbs/15_federated.ipynb #91453416
 UPLOADS = ('dense', 'fp16', 'topk')
@@ -101,7 +105,9 @@ def message_bytes(msg:Message):
     return sum(len(o.deflate()) for o in get_all_nested_objects(msg).values())
 
 # %% ../nbs/15_federated.ipynb #cc0b1522
-def client_state_file(state_dir, partition:int): return Path(state_dir)/f'client{partition}.pt'
+def client_state_file(state_dir, partition:int):
+    "The file of a client's state in `state_dir`."
+    return Path(state_dir)/f'client{partition}.pt'
 
 def load_client_state(state_dir, partition:int, before:int): # a round
     "A client's state as it was before round `before`: its residual, its upload still in flight and that upload's round."
