@@ -166,6 +166,15 @@ def hold_back(self:GuiltSparseState, keys:list, sizes:list, acc:torch.Tensor, se
     if self.error_feedback: _scattered(self.residuals, keys, sizes, acc.index_fill_(0, sent, 0))
     if self.momentum: _scattered(self.velocities, keys, sizes, _gathered(self.velocities, keys, sizes, acc).index_fill_(0, sent, 0))
 
+@patch
+def guilty(self:GuiltSparseState, keys:list, sizes:list, grad:torch.Tensor):
+    "The entries sent: the positions and values of the largest by magnitude of `grad` plus the residual; what is not sent becomes the residual."
+    acc = self.accumulate(keys, sizes, grad)
+    idx = acc.abs().topk(self.n_sent(acc.numel()), sorted=False).indices
+    vals = acc[idx]
+    self.hold_back(keys, sizes, acc, idx)
+    return idx, vals
+
 # %% ../nbs/05c_comm.ipynb #849417c7
 def pack(values:torch.Tensor, idx:torch.Tensor):
     "Values and their int32 indices as one byte tensor: one collective instead of two."
@@ -183,10 +192,8 @@ def guilt_sparse_hook(state:GuiltSparseState, bucket):
     state.start()
     keys, sizes = state.parts(bucket)
     w, k = dist.get_world_size(group), state.n_sent(buf.numel())
-    acc = state.accumulate(keys, sizes, buf)
-    idx = acc.abs().topk(k, sorted=False).indices
-    packed = pack(acc[idx], idx)
-    state.hold_back(keys, sizes, acc, idx)
+    idx, vals = state.guilty(keys, sizes, buf)
+    packed = pack(vals, idx)
     state.count(bucket, packed.numel())
     out = packed.new_empty(w * packed.numel())
     fut = dist.all_gather_single(out, packed, group=group, async_op=True).get_future()

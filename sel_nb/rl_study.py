@@ -17,8 +17,9 @@ from .dqn import RL_PRESETS, AGENTS
 from .rl import RLRun, run_agent
 from .rl_stats import iqm, iqm_interval, improvement_interval, stratified_bootstrap
 from .record import BenchmarkError, RunFolder, machine_info, provenance
-from .faults import RunLock, remove_stale_temps, savefig_atomic, write_csv_atomic, write_text_atomic
+from .faults import savefig_atomic, write_csv_atomic, write_text_atomic
 from .benchmark import hyphenated_parser, parse_command, run_command
+from .command import open_study
 
 # %% ../nbs/14d_rl_study.ipynb #c85881c4
 def _fail(msg): raise BenchmarkError(msg)
@@ -76,16 +77,8 @@ def choose(cfg:RLConfig, task:str, agent:str, bar=None):
 def run_rl(cfg:RLConfig, log=print):
     "Tune (on the tuning seeds), run every agent on the reported seeds, then write the table and figure; returns the table."
     from tqdm.auto import tqdm
-    cfg.out.mkdir(parents=True, exist_ok=True)
-    with RunLock(cfg.out, cfg.command):
-        if (cfg.out/'config.json').exists() and not cfg.resume:
-            raise BenchmarkError(f"output folder {cfg.out} already holds a study; pass --resume to continue it or --out to choose another folder")
-        if cfg.resume and (cfg.out/'config.json').exists() and (was := json.loads((cfg.out/'config.json').read_text())['preset']) != cfg.preset:
-            raise BenchmarkError(f"output folder {cfg.out} holds a study of preset {was!r}, not {cfg.preset!r}; choose another folder with --out")
-        remove_stale_temps(cfg.out)
-        if not (cfg.out/'config.json').exists():
-            record = dict(asdict(cfg), settings={t: asdict(RL_PRESETS[cfg.preset][t]) for t in cfg.tasks}, machine=machine_info('cpu'), code=provenance())
-            write_text_atomic(cfg.out/'config.json', json.dumps(record, indent=1, default=str)); write_text_atomic(cfg.out/'command.txt', cfg.command + '\n')
+    record = dict(asdict(cfg), settings={t: asdict(RL_PRESETS[cfg.preset][t]) for t in cfg.tasks}, machine=machine_info('cpu'), code=provenance())
+    with open_study(cfg.out, cfg.command, cfg.resume, record):
         log(f"sel_rl: preset {cfg.preset}, tasks {', '.join(cfg.tasks)}, agents {', '.join(cfg.agents)}, seeds {' '.join(map(str, cfg.seeds))}"
             + (f", tuned on seeds {' '.join(map(str, cfg.tune_seeds))}" if cfg.tune_seeds else '') + f"; results in {cfg.out}")
         bar, finals, tuned = tqdm(unit='step', disable=not cfg.progress, dynamic_ncols=True), [], {}
