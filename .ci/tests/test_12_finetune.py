@@ -1,6 +1,6 @@
 """`sel_finetune`, the fine-tuning command, as a user runs it: a run killed after some of its rows and continued with
-`--resume` gives the uninterrupted run's rows; a validation run chooses each method's rate from the grid; bad input
-gets one line."""
+`--resume` gives the uninterrupted run's rows; a validation run chooses each method's rate from the grid; the committed
+pretrained networks are far above chance; bad input gets one line."""
 import json, os, subprocess, sys
 import pandas as pd
 import pytest
@@ -55,3 +55,10 @@ def test_bad_input_gets_one_line(validation, tmp_path):
         r = finetune(tmp_path/'x', *args)
         lines = r.stderr.strip().splitlines()
         assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith('sel_finetune: error: ') and says in lines[0], r.stderr
+
+def test_the_committed_pretrained_networks_are_far_above_chance():
+    "The auxiliary every fine-tuning row depends on: each committed pretrained network knows its 5 source classes (chance: 20%)."
+    for folder in ('finetune', 'finetune_validation'):
+        pre = json.loads((ROOT/'results'/folder/'pretrained.json').read_text())
+        assert set(pre) == {'resnet18', 'vit'}, (folder, sorted(pre))
+        for model, p in pre.items(): assert p['source_acc'] > 0.8, (folder, model, p['source_acc'])
