@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['FINETUNE_METHODS', 'METHODS', 'class_split', 'FinetuneMethod', 'register_method', 'classifier_name', 'new_head',
-           'lora_targets', 'adapt_model', 'lora_parameters', 'LoraGuiltCB', 'method_callbacks', 'train_dense',
-           'finetune']
+           'lora_targets', 'adapt_model', 'lora_parameters', 'LoraGuiltCB', 'LoraRandomMaskCB', 'method_callbacks',
+           'train_dense', 'finetune']
 
 # %% ../nbs/06a_finetune.ipynb #4d68d2f0
 import copy
@@ -53,7 +53,10 @@ def register_method(m:FinetuneMethod):
 for _m in [FinetuneMethod('full', 'all'), FinetuneMethod('head', 'head'), FinetuneMethod('lora', 'lora'),
            FinetuneMethod('lora_guilt', 'lora', lambda seed: [LoraGuiltCB(GuiltMask(target=0.95))]),
            FinetuneMethod('lora_selective', 'lora', lambda seed: [SelectiveBackwardCB(0.5, 'loss', seed=seed)]),
-           FinetuneMethod('lora_stale', 'lora', lambda seed: [SelectiveBackwardCB(0.5, 'loss', stale=True, seed=seed)])]:
+           FinetuneMethod('lora_stale', 'lora', lambda seed: [SelectiveBackwardCB(0.5, 'loss', stale=True, seed=seed)]),
+           # the controls (rule 2): the same sparsity or the same half, chosen at random
+           FinetuneMethod('lora_random_mask', 'lora', lambda seed: [LoraRandomMaskCB(0.95, seed=seed)]),
+           FinetuneMethod('lora_random_half', 'lora', lambda seed: [SelectiveBackwardCB(0.5, 'random', seed=seed)])]:
     register_method(_m)
 METHODS = tuple(FINETUNE_METHODS)
 
@@ -104,6 +107,23 @@ class LoraGuiltCB(Callback):
     def before_epoch(self): self.mask.reset(); self.params = lora_parameters(self.learn.model)
     def after_backward(self): self.mask(self.params)
     def after_epoch(self): self.learn.result.sparsity = float(self.mask.sparsity)
+
+# %% ../nbs/06a_finetune.ipynb #90c33d07
+class LoraRandomMaskCB(Callback):
+    "The control for `LoraGuiltCB`: each step, zero a random share `sparsity` of the LoRA gradients' entries, whatever their size."
+    order = -10
+    def __init__(self, sparsity:float=0.95, seed:int=0):
+        if not 0 <= sparsity < 1: raise ValueError(f"a random mask's sparsity is in [0, 1), got {sparsity}")
+        self.sparsity, self.seed, self.gen = sparsity, seed, None
+    def before_epoch(self):
+        self.params, self.kept, self.total = lora_parameters(self.learn.model), 0, 0
+        if self.gen is None: self.gen = torch.Generator(self.params[0].device).manual_seed(self.seed)
+    def after_backward(self):
+        for g in (p.grad for p in self.params if p.grad is not None):
+            keep = torch.rand(g.shape, generator=self.gen, device=g.device) >= self.sparsity
+            g.mul_(keep); self.kept, self.total = self.kept + keep.sum(), self.total + keep.numel()
+    def after_epoch(self): self.learn.result.sparsity = float(1 - self.kept / self.total) if self.total else 0.
+
 
 # %% ../nbs/06a_finetune.ipynb #07295a90
 def method_callbacks(method:str, seed:int=0):
