@@ -37,7 +37,7 @@ def format_comm(table:pd.DataFrame):
     head = f"{'system':<26} {'bytes/step':>11} {'× fewer':>8} {'held-out %':>12} {vs:>13} {'full test %':>12} {vs:>13} {'time s':>10}"
     lines = [f"COMMUNICATION, {int(table.world.iloc[0])} processes; bytes per step and rank as the hooks count them (mean ± std over {int(table.n_seeds.max())} seed{'s' if table.n_seeds.max() > 1 else ''})", head]
     for _, r in table.iterrows():
-        lines.append(f"{r.system:<26} {r.bytes_per_step:>11,.0f} {r.compression:>8.1f} {mean_std(r, 'test_100', '{:.1f}', 100):>12} "
+        lines.append(f"{r.system:<26} {r.bytes_per_step:>11,.0f} {f'{r.compression:.1f}' if r.bytes_per_step else 'no bytes':>8} {mean_std(r, 'test_100', '{:.1f}', 100):>12} "
                      f"{mean_std(r, 'gap', '{:+.1f}', 100):>13} {100 * r.test_full_mean:>12.1f} "
                      f"{mean_std(r, 'full_gap', '{:+.1f}', 100):>13} {mean_std(r, 'time', '{:.0f}'):>10}")
     return '\n'.join(lines)
