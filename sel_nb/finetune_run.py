@@ -142,9 +142,9 @@ def choose_lrs(summary:pd.DataFrame):
 
 def summary_text(summary:pd.DataFrame, note:str=''):
     "The summary as a plain-text table."
-    lines = [f"FINE-TUNING RESULTS {note}".rstrip(), f"{'model':9} {'method':15} {'lr':>7} {'target acc %':>14} {'trainable':>10} {'executed TFLOP':>16} {'time s':>13} seeds"]
+    lines = [f"FINE-TUNING RESULTS {note}".rstrip(), f"{'model':9} {'method':16} {'lr':>7} {'target acc %':>14} {'trainable':>10} {'executed TFLOP':>16} {'time s':>13} seeds"]
     for _, s in summary.iterrows():
-        lines.append(f"{s.model:9} {s.method:15} {s.lr:7.0e} {100*s.test_acc_mean:6.1f} ± {100*s.test_acc_std:4.1f} {s.trainable:>10,} "
+        lines.append(f"{s.model:9} {s.method:16} {s.lr:7.0e} {100*s.test_acc_mean:6.1f} ± {100*s.test_acc_std:4.1f} {s.trainable:>10,} "
                      f"{s.executed_T_mean:9.4f} ± {s.executed_T_std:5.4f} {s.time_s_mean:6.1f} ± {s.time_s_std:4.1f} {s.seeds}")
     return '\n'.join(lines) + '\n'
 
