@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['CHOICES', 'NATURAL', 'IRREDUCIBLE', 'STEPS', 'tuning_runs', 'choose_settings', 'chosen_sets', 'budget_folder',
-           'budget_folders', 'study_parts', 'study_runs', 'irreducible_table', 'baseline_steps', 'study_commands']
+           'budget_folders', 'study_parts', 'study_runs', 'irreducible_table', 'baseline_steps', 'study_commands',
+           'runs_at_chosen_rates']
 
 # %% ../nbs/08b_study_folders.ipynb #eec8af14
 import itertools, json, math, shlex
@@ -154,3 +155,19 @@ def study_commands(cfg:dict, # the study's configuration (`.ci/budget_full.json`
         for s in cfg.get('natural', []):  # the systems that run at their own budget: once, with the most seeds
             cmds.append(_bench(cfg, out/regime/s, s, [1], max(cfg['seeds'].values(), key=len), base))
     return cmds
+
+# %% ../nbs/08b_study_folders.ipynb #60e935b3
+def runs_at_chosen_rates(folder:Path, # a run of every system at one rate; a system chosen at another is in `<folder>_lr_<rate>`
+                         chosen:dict, # system -> its chosen learning rate
+                         reference:str='baseline'): # savings are against this system's same seed
+    "Per seed (index `experiment`, `seed`), each system's row from the run at its chosen rate, its rate, and its savings against the reference."
+    ran = json.loads((folder/'config.json').read_text())['preset']['lr']
+    def where(k): return folder if chosen.get(k, ran) == ran else folder.parent/f"{folder.name}_lr_{chosen[k]:g}"
+    order = list(pd.read_csv(folder/'summary_runs.csv').experiment.unique())
+    runs = pd.concat([pd.read_csv(where(k)/'summary_runs.csv').query('experiment == @k') for k in order]).set_index(['experiment', 'seed'])
+    ref = runs.loc[reference]
+    for col, of in (('saved_executed', 'flops_measured_T'), ('saved_time', 'time_s')):
+        runs[col] = 1 - runs[of] / ref[of].reindex(runs.index.get_level_values('seed')).values
+    runs['lr'] = [chosen.get(k, ran) for k in runs.index.get_level_values('experiment')]
+    return runs
+
