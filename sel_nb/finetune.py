@@ -106,7 +106,9 @@ class LoraGuiltCB(Callback):
     def __init__(self, mask:GuiltMask): self.mask = mask
     def before_epoch(self): self.mask.reset(); self.params = lora_parameters(self.learn.model)
     def after_backward(self): self.mask(self.params)
-    def after_epoch(self): self.learn.result.sparsity = float(self.mask.sparsity)
+    def after_epoch(self): self.learn.result.sparsity = self.sparsity
+    @property
+    def sparsity(self): return float(self.mask.sparsity)  # of the LoRA gradients' entries, this epoch so far
 
 # %% ../nbs/06a_finetune.ipynb #90c33d07
 class LoraRandomMaskCB(Callback):
@@ -114,15 +116,17 @@ class LoraRandomMaskCB(Callback):
     order = -10
     def __init__(self, sparsity:float=0.95, seed:int=0):
         if not 0 <= sparsity < 1: raise ValueError(f"a random mask's sparsity is in [0, 1), got {sparsity}")
-        self.sparsity, self.seed, self.gen = sparsity, seed, None
+        self.drop, self.seed, self.gen = sparsity, seed, None  # the share to zero
     def before_epoch(self):
         self.params, self.kept, self.total = lora_parameters(self.learn.model), 0, 0
         if self.gen is None: self.gen = torch.Generator(self.params[0].device).manual_seed(self.seed)
     def after_backward(self):
         for g in (p.grad for p in self.params if p.grad is not None):
-            keep = torch.rand(g.shape, generator=self.gen, device=g.device) >= self.sparsity
+            keep = torch.rand(g.shape, generator=self.gen, device=g.device) >= self.drop
             g.mul_(keep); self.kept, self.total = self.kept + keep.sum(), self.total + keep.numel()
-    def after_epoch(self): self.learn.result.sparsity = float(1 - self.kept / self.total) if self.total else 0.
+    def after_epoch(self): self.learn.result.sparsity = self.sparsity
+    @property
+    def sparsity(self): return float(1 - self.kept / self.total) if self.total else 0.  # of the LoRA gradients' entries, this epoch so far
 
 
 # %% ../nbs/06a_finetune.ipynb #07295a90
@@ -146,6 +150,9 @@ def finetune(pretrained:nn.Module, # trained on the source classes (not changed)
     "Adapt a copy of `pretrained` to `train`'s classes with `method`; returns a row of measurements."
     torch.manual_seed(seed)
     model = adapt_model(new_head(copy.deepcopy(pretrained), train.n_classes), method, rank)
-    acct = train_dense(model, train, epochs, lr, bs, seed, method_callbacks(method, seed))
+    cbs = method_callbacks(method, seed)
+    acct = train_dense(model, train, epochs, lr, bs, seed, cbs)
     acc = eval_full(model, DeviceLoader(test, 1000, device=next(model.parameters()).device))
-    return dict(method=method, seed=seed, test_acc=acc, trainable=count_params(model), executed_T=acct.executed / 1e12, time_s=acct.seconds)
+    masked = [c.sparsity for c in cbs if hasattr(c, 'sparsity')]  # a mask's measured sparsity, its last epoch
+    return dict(method=method, seed=seed, test_acc=acc, trainable=count_params(model), executed_T=acct.executed / 1e12, time_s=acct.seconds,
+                sparsity=masked[0] if masked else float('nan'))

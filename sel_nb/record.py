@@ -67,6 +67,8 @@ def _check_systems(experiments):
     systems = tuple(experiments or default_systems())
     bad = [e for e in systems if e not in SYSTEMS]
     if bad: raise BenchmarkError(f"unknown experiment {bad[0]!r}; choose from {', '.join(SYSTEMS)}")
+    late = [e for i, e in enumerate(systems) if SYSTEMS[e].after and SYSTEMS[e].after not in systems[:i]]
+    if late: raise BenchmarkError(f"{late[0]!r} reads {SYSTEMS[late[0]].after}'s run in the same folder: list {SYSTEMS[late[0]].after} before it")
     return systems
 
 def _check_models(systems, p:Preset):

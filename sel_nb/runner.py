@@ -182,7 +182,8 @@ def run_system(key:str, # a key of `SYSTEMS`
                log=print, # where messages go
                cbs=()): # more callbacks for this run
     "Train one system for one seed; its history grows as epochs end, a checkpoint follows each. Returns its `FinalSummary`. Under torchrun every rank calls it; rank 0 reads and writes."
-    system, paths, p = SYSTEMS[key], (folder or RunFolder(cfg.out)).files(key, seed), cfg.preset
+    folder = folder or RunFolder(cfg.out)
+    system, paths, p = SYSTEMS[key], folder.files(key, seed), cfg.preset
     train, test = data = regime_train(data[0], p, seed), data[1]  # the preset's regime, drawn for this seed
     device, main, log = torch.device(cfg.device), is_main(), log if is_main() else (lambda *a: None)
     state, final = previous_run(key, seed, paths, cfg.resume, device, log) if main else (None, None)
@@ -191,7 +192,7 @@ def run_system(key:str, # a key of `SYSTEMS`
     torch.manual_seed(seed); model = preset_model(p, train.n_classes, tuple(train.x.shape[1:]), device)
     if pretrained_state is not None: load_matching(model, pretrained_state)
     setup = RunSetup(p, seed, len(train), train.n_classes, device, init_state=copy.deepcopy(model.state_dict()),
-                     trial=bool(cfg.trial), log=lambda line: log(f"{system.label}, seed {seed}: {line}"), budget=cfg.budget, labels=train.y)
+                     trial=bool(cfg.trial), log=lambda line: log(f"{system.label}, seed {seed}: {line}"), budget=cfg.budget, labels=train.y, peers=folder)
     acct = Accounting(model, tuple(train.x.shape[1:]))
     if system.curriculum:
         setup.pools, setup.gamma = from_main((state['pools'], state['gamma']) if state else prepare_curriculum(model, train, p, seed, acct, system.calibrated))

@@ -6,8 +6,8 @@
 __all__ = ['SYSTEM_PANELS', 'SYSTEMS', 'RunSetup', 'prunable', 'prune_and_rewind', 'is_pruned', 'restore_pruning',
            'PruneRewindCB', 'baseline_recipe', 'half_batch_recipe', 'lottery_recipe', 'stages_phase', 'sel95_recipe',
            'sel_adaptive_recipe', 'sel_class_recipe', 'warmup_recipe', 'lean_recipe', 'selector', 'freezer',
-           'head_freezer', 'rs2_recipe', 'balanced_recipe', 'logit_adjusted_recipe', 'rho_prepare', 'rho_recipe',
-           'System', 'register', 'default_systems', 'reference_system', 'panel_systems']
+           'replayed_schedule', 'head_freezer', 'rs2_recipe', 'balanced_recipe', 'logit_adjusted_recipe', 'rho_prepare',
+           'rho_recipe', 'System', 'register', 'default_systems', 'reference_system', 'panel_systems']
 
 # %% ../nbs/06_systems.ipynb #1143e2b6
 import math
@@ -22,7 +22,8 @@ from .class_guilt import ClassGuilt
 from .callbacks import Callback, DensePhase, Phase
 from .curriculum import Curriculum, seed_stages, sel_phase, warmup_indices
 from .selective import SelectiveBackwardCB, GuiltFreezeCB
-from .vit import HeadFreezeCB
+from .vit import HeadFreezeCB, freeze_schedule
+from .faults import load_checkpoint
 from .presets import Preset, preset_model, model_label
 from .budget import RS2Phase, BalancedPhase, LossFuncCB, ReducibleLossCB, logit_adjusted_loss, holdout_split, train_irreducible, irreducible_cached, regime_label
 
@@ -43,6 +44,7 @@ class RunSetup:
     budget:float=None # a budgeted run: its share of the Baseline's full run (the budget, not the epochs, ends it)
     labels:torch.Tensor=None # the training labels (class-balanced sampling, the logit-adjusted loss)
     extra:dict=None # what the system's `prepare` made before training (RHO-LOSS: its irreducible losses)
+    peers:object=None # the run's folder (a `RunFolder`): a control that replays another system's run reads that run there
     def epochs(self, n:int):
         "Epochs of a phase of `n`: one in a trial; in a budgeted run ten times what the budget buys at full cost."
         return min(n, 1) if self.trial else math.ceil(n * self.budget * 10) if self.budget else n
@@ -153,11 +155,19 @@ def freezer(s:RunSetup):
     return GuiltFreezeCB(s.preset.freeze_threshold, every=max(1, -(-s.n_train // s.preset.batch_size) // 8))
 
 # %% ../nbs/06_systems.ipynb #f9a5adad
+def replayed_schedule(s:RunSetup, key:str='head_freeze'):
+    "The freezing schedule of system `key`'s run for this seed, from its checkpoint in the run's folder (the matched control replays it)."
+    ckpt = s.peers.files(key, s.seed).ckpt if s.peers is not None else None
+    if ckpt is None or not ckpt.exists():
+        raise ValueError(f"the matched control replays {key}'s frozen-head counts: run {key} first, listed before it, in the same --out (it reads ckpt/seed{s.seed}_{key}.pt)")
+    return freeze_schedule(load_checkpoint(ckpt))
+
 def head_freezer(pick:str='guilt'):
     "A function `RunSetup -> HeadFreezeCB`: the preset's head threshold, eight checks per epoch, heads picked by `pick` (the ViT's heads)."
     def make(s:RunSetup):
         if s.preset.model != 'vit': raise ValueError(f"head freezing needs the ViT's attention heads; run it with model='vit', not {s.preset.model!r}")
-        return HeadFreezeCB(s.preset.head_threshold, every=max(1, -(-s.n_train // s.preset.batch_size) // 8), pick=pick, seed=s.seed)
+        return HeadFreezeCB(s.preset.head_threshold, every=max(1, -(-s.n_train // s.preset.batch_size) // 8), pick=pick, seed=s.seed,
+                            schedule=replayed_schedule(s) if pick == 'replay' else None)
     return make
 
 # %% ../nbs/06_systems.ipynb #b19cd001
@@ -226,6 +236,7 @@ class System:
     budgeted:bool=True # can run to a budget (`--budgets`); the others run once, at the budget their recipe uses
     role:str=None # in a budgeted study: 'contender' (judged) or 'control' (judged against)
     prepare:Callable=None # `(RunSetup, train) -> dict`: work before training, kept in `RunSetup.extra` and the checkpoint
+    after:str=None # a system whose run, in the same folder and seed, this one reads (it must be listed before)
     def __post_init__(self):
         bad = [p for p in self.panels if p not in SYSTEM_PANELS]
         if bad: raise ValueError(f"system {self.key!r}: unknown panel {bad[0]!r}; choose from {', '.join(SYSTEM_PANELS)}")
@@ -260,7 +271,9 @@ register(System('guilt_freeze', 'Guilt freezing', '#64b5cd', lean_recipe('freeze
 register(System('stale_freeze', 'Stale selective + freezing', '#2f4b7c', lean_recipe('selective', selector(stale=True), freezer), default=False))
 register(System('head_freeze', 'Head freezing (ViT)', '#e07b39', lean_recipe('freeze', head_freezer()), default=False, model='vit', role='contender'))
 register(System('head_freeze_random', 'Head freezing, random heads (control)', '#b07850', lean_recipe('freeze', head_freezer('random')), default=False,
-                model='vit', role='control'));
+                model='vit', role='control'))
+register(System('head_freeze_matched', 'Head freezing, random heads, matched counts (control)', '#8a5a3c', lean_recipe('freeze', head_freezer('replay')),
+                default=False, model='vit', role='control', after='head_freeze'));
 
 # %% ../nbs/06_systems.ipynb #9de59af5
 def default_systems():

@@ -44,3 +44,15 @@ def test_head_only_backward_runs_no_flop_outside_the_head():
     track_gates(vit)  # a callback asking for the gates' gradients pays the backward through the blocks
     with FlopCounterMode(display=False) as fc: F.cross_entropy(vit(x), y).backward()
     assert fc.get_total_flops() > 1.5 * forward
+
+def test_the_matched_control_freezes_as_many_heads_per_layer_at_every_check(tmp_path):
+    "head_freeze_matched replays head_freeze's counts (layer by layer, check by check) with heads drawn at random; listed first, it is refused in one line."
+    from sel_nb.faults import load_checkpoint
+    from sel_nb.vit import head_trace
+    out = tmp_path/'matched'
+    bench('--preset', 'smoke', '--set', 'model=vit', 'head_threshold=0.9', '--experiments', 'head_freeze', 'head_freeze_matched', '--seeds', '0', '--out', out)
+    guilt, matched = (head_trace(load_checkpoint(out/'ckpt'/f'seed0_{k}.pt')) for k in ('head_freeze', 'head_freeze_matched'))
+    def counts(trace): return [[sum(l == k for l, _ in t['frozen']) for k in range(4)] for t in trace]
+    assert counts(guilt) == counts(matched) and sum(counts(guilt)[-1]) > 0
+    r = bench('--preset', 'smoke', '--set', 'model=vit', '--experiments', 'head_freeze_matched', '--out', tmp_path/'x', check=False)
+    assert r.returncode == 2 and r.stderr.strip() == "sel_bench: error: 'head_freeze_matched' reads head_freeze's run in the same folder: list head_freeze before it"
