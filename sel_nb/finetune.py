@@ -153,6 +153,6 @@ def finetune(pretrained:nn.Module, # trained on the source classes (not changed)
     cbs = method_callbacks(method, seed)
     acct = train_dense(model, train, epochs, lr, bs, seed, cbs)
     acc = eval_full(model, DeviceLoader(test, 1000, device=next(model.parameters()).device))
-    masked = [c.sparsity for c in cbs if hasattr(c, 'sparsity')]  # a mask's measured sparsity, its last epoch
+    masked = [c.sparsity for c in cbs if hasattr(c, 'sparsity')]  # a mask's measured sparsity, its last epoch (None: no mask)
     return dict(method=method, seed=seed, test_acc=acc, trainable=count_params(model), executed_T=acct.executed / 1e12, time_s=acct.seconds,
-                sparsity=masked[0] if masked else float('nan'))
+                sparsity=masked[0] if masked else None)

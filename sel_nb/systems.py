@@ -272,7 +272,7 @@ register(System('stale_freeze', 'Stale selective + freezing', '#2f4b7c', lean_re
 register(System('head_freeze', 'Head freezing (ViT)', '#e07b39', lean_recipe('freeze', head_freezer()), default=False, model='vit', role='contender'))
 register(System('head_freeze_random', 'Head freezing, random heads (control)', '#b07850', lean_recipe('freeze', head_freezer('random')), default=False,
                 model='vit', role='control'))
-register(System('head_freeze_matched', 'Head freezing, random heads, matched counts (control)', '#8a5a3c', lean_recipe('freeze', head_freezer('replay')),
+register(System('head_freeze_matched', 'Head freezing, random heads, matched counts (control)', '#3b8bc2', lean_recipe('freeze', head_freezer('replay')),
                 default=False, model='vit', role='control', after='head_freeze'));
 
 # %% ../nbs/06_systems.ipynb #9de59af5
