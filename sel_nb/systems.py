@@ -162,6 +162,8 @@ def replayed_schedule(s:RunSetup, key:str='head_freeze'):
         raise ValueError(f"the matched control replays {key}'s frozen-head counts: run {key} first, listed before it, in the same --out (it reads ckpt/seed{s.seed}_{key}.pt)")
     return freeze_schedule(load_checkpoint(ckpt))
 
+
+# %% ../nbs/06_systems.ipynb #31722607
 def head_freezer(pick:str='guilt'):
     "A function `RunSetup -> HeadFreezeCB`: the preset's head threshold, eight checks per epoch, heads picked by `pick` (the ViT's heads)."
     def make(s:RunSetup):
