@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['FED_STRATEGIES', 'FED_PRESETS', 'ROW', 'ENGINES', 'server_app', 'FedStrategy', 'FedPreset', 'FedRun', 'round_config',
-           'hello', 'server_embarrassment', 'choose_clients', 'evaluate', 'fed_round', 'run_fed', 'simulate',
-           'run_rounds', 'fed_server_main', 'flower_app', 'run_summary']
+           'hello', 'server_embarrassment', 'choose_clients', 'evaluate', 'fed_round', 'run_fed', 'run_rounds',
+           'simulate', 'fed_server_main', 'flower_app', 'run_summary']
 
 # %% ../nbs/15a_fed_server.ipynb #44d9148f
 import dataclasses, math, time
@@ -160,6 +160,14 @@ def run_fed(run:FedRun, grid, ckpt:Path, state_dir:Path, bar=None):
         if bar is not None: bar.update(1)
     return st['rows']
 
+# %% ../nbs/15a_fed_server.ipynb #07136bc3
+ENGINES = ('local', 'simulation')
+
+def run_rounds(run:FedRun, engine:str, ckpt:Path, state_dir:Path, bar=None):
+    "One run's rows on an engine: 'local' (the apps in this process, `LocalGrid`) or 'simulation' (Flower's)."
+    if engine == 'simulation': return simulate(run, ckpt, state_dir, bar)
+    return run_fed(run, LocalGrid(client_app, run.preset.clients), ckpt, state_dir, bar)
+
 # %% ../nbs/15a_fed_server.ipynb #2a13f85b
 def simulate(run:FedRun, ckpt:Path, state_dir:Path, bar=None):
     "One run in Flower's simulation engine (Ray): the same ServerApp loop and ClientApp, one virtual SuperNode per client."
@@ -174,13 +182,6 @@ def simulate(run:FedRun, ckpt:Path, state_dir:Path, bar=None):
     run_simulation(server, client_app, run.preset.clients, backend_config={'client_resources': {'num_cpus': 1}, 'init_args': {'num_cpus': 1, 'log_to_driver': False}})
     if 'rows' not in out: raise RuntimeError(f"the simulation of {run.key} seed {run.seed} ended without its rows (see Flower's log above)")
     return out['rows']
-
-ENGINES = ('local', 'simulation')
-
-def run_rounds(run:FedRun, engine:str, ckpt:Path, state_dir:Path, bar=None):
-    "One run's rows on an engine: 'local' (the apps in this process, `LocalGrid`) or 'simulation' (Flower's)."
-    if engine == 'simulation': return simulate(run, ckpt, state_dir, bar)
-    return run_fed(run, LocalGrid(client_app, run.preset.clients), ckpt, state_dir, bar)
 
 # %% ../nbs/15a_fed_server.ipynb #f913e477
 server_app = ServerApp()

@@ -139,6 +139,7 @@ def local_train(model, part, epochs:int, lr:float, batch:int, seed:int):
 client_app = ClientApp()
 
 def _setup(msg, context):
+    "What every message handler starts from: the server's config, this node's part (its `partition-id`), its index, and the model with the weights the message carries."
     c = msg.content['config']
     alpha = None if c['alpha'] < 0 else c['alpha']
     fed = federation(c['dataset'], c['clients'], alpha, c['seed'])
