@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from .comm import comm_seconds
 from .systems import reference_system
-from .study import t_quantile
+from .study import half_width
 from .netns import burst_bytes
 from .bandwidth_sweep import RATES, HOOKS, FLOOR, hook_label, sweep_folder
 
@@ -29,6 +29,7 @@ def link_per_step(jobs:list, # a folder's `link.json`
     n = sum(steps.get(s, 0) for j in clean for s in j['seeds'])
     return sum(np.mean([v['sent'] for v in j['link'].values()]) for j in clean) / n if n else math.nan
 
+# %% ../nbs/09e_bandwidth.ipynb #0b6c29f0
 def bandwidth_runs(out):
     "One row per (rate, hook, seed) of a sweep's folder: steps, step and hook time, bytes (the hook's, the link's), the bucket, final full-test accuracy."
     rows, ref = [], reference_system()
@@ -55,6 +56,7 @@ def time_to(curve:pd.DataFrame, # `time_s` and `test_full` columns, in training 
     hit = curve[curve.test_full >= target]
     return hit.time_s.iloc[0] if len(hit) else math.nan
 
+# %% ../nbs/09e_bandwidth.ipynb #c88bf0b5
 def accuracy_curve(folder:Path, seed:int):
     "Full-test accuracy against training seconds: the accuracy points (four an epoch) where they were taken on the whole test set, as the sweep takes them; else the epochs' ends."
     cfg, ref = json.loads((folder/'config.json').read_text()), reference_system()
@@ -78,10 +80,6 @@ def with_dense(runs:pd.DataFrame, out, margin:float=0.005):
     return pd.concat([runs, runs.apply(fractions, axis=1)], axis=1) if len(runs) else runs
 
 # %% ../nbs/09e_bandwidth.ipynb #5db74e40
-def _ci(s:pd.Series):
-    s = s.dropna(); n = len(s)
-    return t_quantile(n - 1) * s.std(ddof=1) / math.sqrt(n) if n > 1 else math.nan
-
 def bandwidth_table(runs:pd.DataFrame):
     "Per (rate, hook): seeds, step and hook time, the hook time `comm_seconds` predicts, bytes per step (hook, link), whether the bucket holds a whole step, accuracy, time ratio and time to accuracy."
     g = runs.groupby(['gbit', 'hook'], sort=False)
@@ -90,7 +88,7 @@ def bandwidth_table(runs:pd.DataFrame):
               bytes_per_step=('bytes_per_step', 'mean'), link_per_step=('link_per_step', 'mean'),
               test_full=('test_full', 'mean'), test_full_std=('test_full', 'std'), time_s=('time_s', 'mean'), time_s_std=('time_s', 'std'),
               time_ratio=('time_ratio', 'mean'), time_ratio_std=('time_ratio', 'std'),
-              reach=('reach', 'mean'), reach_std=('reach', 'std'), reach_ci=('reach', _ci), reached=('reach', 'count')).reset_index()
+              reach=('reach', 'mean'), reach_std=('reach', 'std'), reach_ci=('reach', half_width), reached=('reach', 'count')).reset_index()
     t['holds_step'] = [r.bytes_per_step <= burst_bytes(r.rate) for r in t.itertuples()]  # the bucket's burst holds a whole step: an unlimited link for it
     t['predicted_ms'] = [1e3 * comm_seconds(r.bytes_per_step, r.world, r.gbit, 'allgather' if r.hook.startswith('guilt') else 'allreduce')
                          for r in t.itertuples()]
@@ -201,6 +199,7 @@ def model_says(g:float):
     if math.isnan(g): return 'no break-even below which it pays'
     return {math.inf: 'pays at every bandwidth', 0.0: 'pays at no bandwidth'}.get(g, f'pays below {g:.3g} Gbit/s')
 
+# %% ../nbs/09e_bandwidth.ipynb #88a6e5c7
 def format_bandwidth(table:pd.DataFrame):
     "The table as printed text, with each hook's break-even bandwidth and the fit of the model."
     ms = lambda m, s, f='{:,.1f}': f.format(m) + (f" ± {f.format(s)}" if not math.isnan(s) else '')
@@ -231,13 +230,15 @@ def format_bandwidth(table:pd.DataFrame):
                      ', '.join(f"{r.label} at {r.gbit:g} Gb/s" for r in table[table.holds_step].itertuples()))
     return '\n'.join(lines)
 
+# %% ../nbs/09e_bandwidth.ipynb #66614e0c
 BANDWIDTH_FILES = dict(runs='bandwidth.csv', text='bandwidth.txt', figure='bandwidth.png')  # what `write_bandwidth` writes in the sweep's folder
 
 def write_bandwidth(out):
     "Read the sweep in `out`; write `BANDWIDTH_FILES` beside it: the runs (CSV), the table (text) and the figure; return the table."
     out = Path(out)
-    runs = with_dense(bandwidth_runs(out), out)
-    if runs.empty: raise FileNotFoundError(f"{out}: no finished sweep folder (<rate>/<hook>/seed*/final_baseline.json)")
+    runs = bandwidth_runs(out)
+    if runs.empty: raise FileNotFoundError(f"{out}: no finished sweep folder (<rate>/<hook>/seed*/final_{reference_system()}.json)")
+    runs = with_dense(runs, out)
     table = bandwidth_table(runs)
     runs.to_csv(out/BANDWIDTH_FILES['runs'], index=False)
     (out/BANDWIDTH_FILES['text']).write_text(format_bandwidth(table) + '\n')

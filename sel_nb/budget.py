@@ -101,6 +101,7 @@ def set_lr(opt, lr:float):
         if isinstance(g['lr'], torch.Tensor): g['lr'].fill_(lr)
         else: g['lr'] = lr
 
+# %% ../nbs/05f_budget.ipynb #6fbd451c
 class BudgetCB(Callback):
     "Ends the run once its executed FLOPs reach `flops`; every step's learning rate from the share of the budget spent (`budget_lr`)."
     order = -100  # before anything else looks at a batch

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from fastcore.script import Param
 import pandas as pd
-from .study import t_quantile
+from .study import half_width
 from .fed_server import FED_STRATEGIES, FED_PRESETS, ENGINES, FedRun, run_rounds, run_summary
 from .record import BenchmarkError, machine_info, provenance
 from .faults import savefig_atomic, write_csv_atomic, write_text_atomic
@@ -94,7 +94,7 @@ def fed_table(finals:list):
         ref = df[(df.alpha == a) & (df.strategy == 'dense')].set_index('seed').acc_last5
         d = (g.set_index('seed').acc_last5 - ref).dropna()
         if s != 'dense' and len(d):
-            half = t_quantile(len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d)) if len(d) > 1 else math.nan
+            half = half_width(d)
             r.update(vs_dense=d.mean(), lo=d.mean() - half, hi=d.mean() + half)
         rows.append(r)
     return pd.DataFrame(rows)
