@@ -77,6 +77,11 @@ class Cluster:
         "Every machine's /etc/hosts: its own name and the others', each at its address."
         return '127.0.0.1 localhost\n' + ''.join(f'{x.addr} {x.host}\n' for x in self.nodes)
 
+# %% ../nbs/05e_netns.ipynb #4168b6e3
+def namespaces():
+    "The names of the network namespaces on this computer."
+    return [l.split()[0] for l in sh('ip', 'netns', 'list').splitlines() if l.strip()]
+
 # %% ../nbs/05e_netns.ipynb #f630442a
 def _ip(*args): return sh('ip', *args)
 
@@ -124,11 +129,6 @@ def __enter__(self:Cluster):
 def __exit__(self:Cluster, *exc):
     "Take the machines down."
     self.down()
-
-# %% ../nbs/05e_netns.ipynb #4168b6e3
-def namespaces():
-    "The names of the network namespaces on this computer."
-    return [l.split()[0] for l in sh('ip', 'netns', 'list').splitlines() if l.strip()]
 
 # %% ../nbs/05e_netns.ipynb #c9u0a001
 def machine_cpus(i:int, n:int, cpus:list): # machine `i` of `n`; the CPUs this process may use
@@ -194,6 +194,7 @@ class MachineRun:
     @property
     def ok(self): return self.status == 0
 
+# %% ../nbs/05e_netns.ipynb #0f9e4e67
 def _kill_group(p:subprocess.Popen):
     with contextlib.suppress(ProcessLookupError): os.killpg(p.pid, signal.SIGKILL)
 
