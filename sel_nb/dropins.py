@@ -95,6 +95,8 @@ class StepFlops:
         finally: self.stop()
 
 # %% ../nbs/13_dropins.ipynb #4052d516
+def _device(model): return next(model.parameters()).device if model is not None else torch.device('cpu')
+
 class FlopBudget:
     "A budget of executed FLOPs for any loop, by the project's `BudgetCB` rule: `before_step(opt)` sets the step's learning rate (False: the budget is spent), `step(x, y)` counts the step."
     def __init__(self, flops:float, # the budget, executed FLOPs of the whole job
@@ -132,8 +134,6 @@ class FlopBudget:
         return True
 
 # %% ../nbs/13_dropins.ipynb #3dcfaed3
-def _device(model): return next(model.parameters()).device if model is not None else torch.device('cpu')
-
 @patch
 def spend(self:FlopBudget, cost:float): # this rank's FLOPs of a step
     "Add a step's FLOPs, summed over the ranks, to the spend."
