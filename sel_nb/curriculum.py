@@ -99,10 +99,9 @@ def seed_stages(epochs:int=10): # epochs per stage (the seed's 10)
 
 SEED_STAGES = seed_stages(10)
 
-# %% ../nbs/05_curriculum.ipynb #7f61eb0c
+# %% ../nbs/05_curriculum.ipynb #844ab0e9
 STAGE_CONFIG = [(n, a, b, t, 10) for n, a, b, t in SEED_WINDOWS]  # the seed's (name, pct_start, pct_end, threshold, n_epochs)
 
-# %% ../nbs/05_curriculum.ipynb #844ab0e9
 def as_stage(stage, # a `Stage`, or the seed's tuple `(name, pct_start, pct_end, threshold, n_epochs)`
              index:int=0, # its position in the table (sets the seed's guilt decay)
              n_stages:int=5): # stages in the table
