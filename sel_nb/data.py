@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['N_CLASSES', 'BATCH_SIZE', 'FASHION_CLASSES', 'FASHION_SYSTEM_DIRS', 'CLASS_NAMES', 'CIFAR_FOLDER', 'DATASETS',
-           'default_device', 'ImageSet', 'channel_stats', 'synthetic', 'DatasetNotFoundError', 'DatasetDamagedError',
+           'default_device', 'channel_stats', 'ImageSet', 'synthetic', 'DatasetNotFoundError', 'DatasetDamagedError',
            'read_idx', 'load_fashion_mnist', 'read_cifar_batches', 'load_cifar10', 'write_cifar_like', 'load_dataset']
 
 # %% ../nbs/00_data.ipynb #c3ce110e
@@ -24,6 +24,18 @@ def default_device():
 # %% ../nbs/00_data.ipynb #c752d89f
 N_CLASSES = 10  # the seed's number of classes (CIFAR-10's; Fashion-MNIST has ten too)
 BATCH_SIZE = 64  # the seed's training batch size
+
+# %% ../nbs/00_data.ipynb #15eb4ffb
+def channel_stats(x:torch.Tensor, # uint8 images, N×C×H×W
+                  chunk:int=4096): # images per step, to bound memory
+    "Per-channel mean and standard deviation of uint8 images, in [0, 1] units."
+    s = torch.zeros(x.shape[1], dtype=torch.float64, device=x.device); s2 = torch.zeros_like(s)
+    for i in range(0, len(x), chunk):
+        b = x[i:i+chunk].double() / 255
+        s += b.sum((0, 2, 3)); s2 += (b*b).sum((0, 2, 3))
+    n = len(x) * x.shape[2] * x.shape[3]
+    mean = s / n
+    return mean.tolist(), (s2 / n - mean**2).clamp_min(0).sqrt().tolist()
 
 # %% ../nbs/00_data.ipynb #963605d6
 class ImageSet:
@@ -65,18 +77,6 @@ class ImageSet:
     def counts(self):
         "Number of images of each class."
         return torch.bincount(self.y, minlength=self.n_classes)
-
-# %% ../nbs/00_data.ipynb #15eb4ffb
-def channel_stats(x:torch.Tensor, # uint8 images, N×C×H×W
-                  chunk:int=4096): # images per step, to bound memory
-    "Per-channel mean and standard deviation of uint8 images, in [0, 1] units."
-    s = torch.zeros(x.shape[1], dtype=torch.float64, device=x.device); s2 = torch.zeros_like(s)
-    for i in range(0, len(x), chunk):
-        b = x[i:i+chunk].double() / 255
-        s += b.sum((0, 2, 3)); s2 += (b*b).sum((0, 2, 3))
-    n = len(x) * x.shape[2] * x.shape[3]
-    mean = s / n
-    return mean.tolist(), (s2 / n - mean**2).clamp_min(0).sqrt().tolist()
 
 # %% ../nbs/00_data.ipynb #a839109b
 def synthetic(n_train:int=2000, # training images
