@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['PER_BETA0', 'NUMPY_STATE', 'RLRun', 'greedy_return', 'start_run', 'env_state', 'set_env_state', 'run_checkpoint',
-           'resume_run', 'epsilon', 'env_step', 'train_segment', 'run_summary', 'run_agent']
+           'resume_run', 'epsilon', 'env_step', 'train_segment', 'run_summary', 'set_aside', 'run_agent']
 
 # %% ../nbs/14c_rl.ipynb #9312f007
-import json, shlex, sys, time
+import json, shlex, shutil, sys, time
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import numpy as np
@@ -56,7 +56,7 @@ def start_run(run:RLRun, s:DQNSettings):
     obs, _ = env.reset(seed=run.seed)
     obs_dim, n_actions = env.observation_space.shape[0], env.action_space.n
     agent = AGENTS[run.agent]
-    return dict(env=env, obs=obs, ep_return=0.0, last_rew=None, step=0, seconds=0.0, rows=[], episodes=[],
+    return dict(key=run.key, env=env, obs=obs, ep_return=0.0, last_rew=None, step=0, seconds=0.0, rows=[], episodes=[],
                 rng=np.random.default_rng([run.seed, 7919]), dqn=DQN(obs_dim, n_actions, s, agent, s.lr * run.lr_scale, run.seed),
                 buf=agent.buffer(s, obs_dim, n_actions, run.seed, run.alpha))
 
@@ -82,7 +82,7 @@ def set_env_state(env, sd:dict): # an `env_state`
 def run_checkpoint(st:dict):
     "What a continuation needs, as plain objects: tensors, numbers, lists (the environment through `env_state`)."
     d = st['dqn']
-    return dict({k: st[k] for k in ('obs', 'ep_return', 'last_rew', 'step', 'seconds', 'rows', 'episodes')},
+    return dict({k: st[k] for k in ('key', 'obs', 'ep_return', 'last_rew', 'step', 'seconds', 'rows', 'episodes')},
                 env=env_state(st['env']), rng=st['rng'].bit_generator.state, buf=st['buf'].state_dict(),
                 q=d.q.state_dict(), target=d.target.state_dict(), opt=d.opt.state_dict(), work=dict(d.work),
                 mask=d.mask.state_dict() if d.mask else None)
@@ -145,12 +145,25 @@ NUMPY_STATE = [np._core.multiarray._reconstruct, np.ndarray, np.dtype, np.random
 # (our own class of arrays), and the generators' states.
 # `load_checkpoint` reads with `weights_only`, which refuses anything else: a checkpoint that names other code is not run.
 
+# %% ../nbs/14c_rl.ipynb #88205505
+def set_aside(files:RunFiles, key:str): # a run's files; the key of the setting they hold
+    "Move a run's files (summary, curve, episodes, checkpoint) into `set_aside/<key>/` in its seed's folder; returns that folder."
+    to = files.final.parent/'set_aside'/key
+    to.mkdir(parents=True, exist_ok=True)
+    for f in (files.final, files.hist, files.points, files.ckpt):
+        if f.exists(): shutil.move(str(f), str(to/f.name))
+    return to
+
 # %% ../nbs/14c_rl.ipynb #feea01f7
 def run_agent(run:RLRun, s:DQNSettings, files:RunFiles, bar=None):
-    "Train, evaluate and checkpoint one run, continuing from its checkpoint if there is one; returns its summary."
-    if files.final.exists(): return json.loads(files.final.read_text())
+    "Train, evaluate and checkpoint one run, continuing from its checkpoint if there is one; returns its summary. Files of another setting in `files` are set aside, not used."
+    if files.final.exists():
+        done = json.loads(files.final.read_text())
+        if done.get('key', run.key) == run.key: return done
+        set_aside(files, done['key'])
     st = start_run(run, s)
     with torch.serialization.safe_globals(NUMPY_STATE): ck = load_checkpoint(files.ckpt)  # numpy's arrays and generators, nothing else
+    if ck is not None and ck.get('key', run.key) != run.key: set_aside(files, ck['key']); ck = None
     if ck is not None: resume_run(st, ck)
     if bar is not None: bar.reset(total=s.steps); bar.update(st['step']); bar.set_description(f"{run.task} {run.key} seed {run.seed}")
     while st['step'] < s.steps:
