@@ -68,9 +68,12 @@ def past_edge(best:tuple, settings:list, agent:str): # `(lr_scale, alpha)`, the 
     "The settings one step past `best` on each axis where it sits at the edge of `settings`, and not tried yet."
     lr, a = best
     lrs, alphas = sorted({l for l, x in settings if x == a}), sorted({x for l, x in settings if l == lr})
-    more = [(lr / LR_STEP, a)] * (len(lrs) > 1 and lr == lrs[0]) + [(lr * LR_STEP, a)] * (len(lrs) > 1 and lr == lrs[-1])
+    more = []
+    if len(lrs) > 1 and lr == lrs[0]: more.append((lr / LR_STEP, a))
+    if len(lrs) > 1 and lr == lrs[-1]: more.append((lr * LR_STEP, a))
     if AGENTS[agent].alphas and len(alphas) > 1:
-        more += [(lr, round(max(0.0, a - ALPHA_STEP), 6))] * (a == alphas[0] and a > 0) + [(lr, round(min(1.0, a + ALPHA_STEP), 6))] * (a == alphas[-1] and a < 1)
+        if a == alphas[0] and a > 0: more.append((lr, round(max(0.0, a - ALPHA_STEP), 6)))
+        if a == alphas[-1] and a < 1: more.append((lr, round(min(1.0, a + ALPHA_STEP), 6)))
     return [m for m in more if m not in settings]
 
 # %% ../nbs/14d_rl_study.ipynb #e636dfb2
