@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from flwr.app import Array, ArrayRecord, ConfigRecord, Message, RecordDict
 from flwr.serverapp import ServerApp
-from .federated import FedCNN, LocalGrid, client_app, federation, as_inputs, weights_of, set_weights, decode_update, message_bytes
+from .federated import FedCNN, LocalGrid, client_app, federation, as_inputs, weights_of, set_weights, decode_update, message_bytes, round_support
 from .embarrassment import pc_embarrassment
 from .faults import fault_point, load_checkpoint, save_torch_atomic, write_csv_atomic
 
@@ -34,6 +34,7 @@ FED_STRATEGIES = {
     'fp16': FedStrategy('fp16', label='FedAvg, fp16 uploads'),
     'top1': FedStrategy('topk', 0.01, label='top-k 1% + error feedback'),
     'top0.1': FedStrategy('topk', 0.001, label='top-k 0.1% + error feedback'),
+    'rand1': FedStrategy('randk', 0.01, label='random-k 1% (shared support) + error feedback'),
     'poc': FedStrategy('dense', select='poc', label='Power-of-Choice, dense'),
     'embarrassed': FedStrategy('dense', select='embarrassed', label='embarrassment-weighted, dense'),
     'top1_poc': FedStrategy('topk', 0.01, 'poc', label='top-k 1% + Power-of-Choice'),
@@ -129,7 +130,9 @@ def fed_round(run:FedRun, t:int, grid, st:dict, fed, state_dir):
     replies, down, up = _send(grid, [st['node_of'][c] for c in chosen], 'train', content)
     got = [r for r in replies if r.has_content() and int(r.content['metrics']['partition']) not in drop]  # a dropped client's upload never arrives
     n = sum(r.content['metrics']['n'] for r in got)
-    if n: w = w + sum(decode_update(r.content['update'], w.numel()) * (r.content['metrics']['n'] / n) for r in got)
+    s = FED_STRATEGIES[run.strategy]
+    support = round_support(w.numel(), s.density, run.seed, t) if s.upload == 'randk' else None  # random-k's positions: the server draws them too
+    if n: w = w + sum(decode_update(r.content['update'], w.numel(), support) * (r.content['metrics']['n'] / n) for r in got)
     for r in got: st['landed'][int(r.content['metrics']['partition'])] = t
     st['weights'] = w
     return dict(round=t, chosen=len(chosen), aggregated=len(got), bytes_down=down, bytes_up=sum(message_bytes(r) for r in got),

@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['UPLOADS', 'client_app', 'dirichlet_split', 'FedCNN', 'federation', 'as_inputs', 'weights_of', 'set_weights',
-           'encode_update', 'decode_update', 'message_bytes', 'client_state_file', 'load_client_state',
-           'save_client_state', 'local_train', 'LocalGrid', 'fed_hello', 'fed_loss', 'fed_train']
+           'shared_support', 'round_support', 'encode_update', 'decode_update', 'message_bytes', 'client_state_file',
+           'load_client_state', 'save_client_state', 'local_train', 'LocalGrid', 'fed_hello', 'fed_loss', 'fed_train']
 
 # %% ../nbs/15_federated.ipynb #75651a4a
-import copy, functools
+import copy, functools, math
 from pathlib import Path
 import numpy as np
 import torch
@@ -80,22 +80,34 @@ def set_weights(model, flat): # a vector of `weights_of`'s layout
     "Put a flat vector back into the model's weights."
     vector_to_parameters(flat, model.parameters())
 
-# %% ../nbs/15_federated.ipynb #91453416
-UPLOADS = ('dense', 'fp16', 'topk')
+# %% ../nbs/15_federated.ipynb #ab160abe
+def shared_support(n:int, k:int, round_seed:int):
+    "The k positions every client sends in a round: drawn from a seed they share, so masked k-vectors still add up position by position."
+    return torch.randperm(n, generator=torch.Generator().manual_seed(round_seed))[:k].sort().values
 
-def encode_update(delta:torch.Tensor, # the client's update, flat
+def round_support(n:int, density:float, seed:int, t:int): # entries, share sent, the run's seed, the round
+    "The positions a random-k upload sends in round `t` of a run: as many as top-k sends (`GuiltSparseState.n_sent`), the same for every client and the server."
+    return shared_support(n, min(n, max(1, math.ceil(density * n))), seed * 1_000_003 + t)
+
+# %% ../nbs/15_federated.ipynb #91453416
+UPLOADS = ('dense', 'fp16', 'topk', 'randk')
+
+def encode_update(delta:torch.Tensor, # the client's update, flat (random-k: with its residual added)
                   upload:str, # one of UPLOADS
-                  sparse:GuiltSparseState=None): # the client's top-k state (its residual): `topk` only
-    "The update as an `ArrayRecord` of what is sent: fp32 or fp16 values, or the top-k values and their int32 indices."
+                  sparse:GuiltSparseState=None, # the client's top-k state (its residual): `topk` only
+                  support:torch.Tensor=None): # the round's positions (`round_support`): `randk` only
+    "The update as an `ArrayRecord` of what is sent: fp32 or fp16 values, the top-k values and their int32 indices, or the values at the round's support."
     if upload == 'dense': return ArrayRecord({'values': Array(delta.numpy())})
     if upload == 'fp16': return ArrayRecord({'values': Array(delta.half().numpy())})
+    if upload == 'randk': return ArrayRecord({'values': Array(delta[support].numpy())})
     idx, vals = sparse.guilty([0], [delta.numel()], delta)
     return ArrayRecord({'values': Array(vals.numpy()), 'indices': Array(idx.to(torch.int32).numpy())})
 
 # %% ../nbs/15_federated.ipynb #2fe2ec5f
-def decode_update(rec:ArrayRecord, n:int):
+def decode_update(rec:ArrayRecord, n:int, support:torch.Tensor=None): # what `encode_update` made; the update's entries; a random-k upload's positions
     "The dense update an `ArrayRecord` of `encode_update` stands for."
     vals = torch.from_numpy(rec['values'].numpy().copy()).float()
+    if support is not None: return torch.zeros(n).index_add_(0, support, vals)
     if 'indices' not in rec: return vals
     return torch.zeros(n).index_add_(0, torch.from_numpy(rec['indices'].numpy().astype(np.int64)), vals)
 
@@ -110,10 +122,10 @@ def client_state_file(state_dir, partition:int):
     return Path(state_dir)/f'client{partition}.pt'
 
 def load_client_state(state_dir, partition:int, before:int): # a round
-    "A client's state as it was before round `before`: its residual, its upload still in flight and that upload's round."
+    "A client's state as it was before round `before`: its residual (top-k's state, or random-k's vector), its upload still in flight and that upload's round."
     ck = load_checkpoint(client_state_file(state_dir, partition)) or {}
     versions = {int(r): v for r, v in ck.items() if int(r) < before}
-    return versions[max(versions)] if versions else dict(sparse=None, in_flight=None, in_flight_round=-1)
+    return versions[max(versions)] if versions else dict(sparse=None, residual=None, in_flight=None, in_flight_round=-1)
 
 def save_client_state(state_dir, partition:int, round:int, state:dict):
     "Keep a client's state after `round` beside its previous one: a server resumed one round back finds what the client had."
@@ -186,20 +198,25 @@ def fed_loss(msg:Message, context:Context):
 # %% ../nbs/15_federated.ipynb #2c2b6116
 @client_app.train()
 def fed_train(msg:Message, context:Context):
-    "A client's round: train from the server's weights, then upload the update as the server asks (dense, fp16 or top-k with its residual)."
+    "A client's round: train from the server's weights, then upload the update as the server asks (dense, fp16, or top-k or random-k with its residual)."
     c, part, partition, model = _setup(msg, context)
     t = int(c['round'])
     st = load_client_state(c['state_dir'], partition, t)
     old = weights_of(model)
     loss, fwd = local_train(model, part, int(c['epochs']), float(c['lr']), int(c['batch']), seed=int(c['seed']) * 1_000_003 + t * 1009 + partition)
     delta = weights_of(model) - old
-    sparse = None
+    back = st['in_flight'] if st['in_flight'] is not None and int(c['landed']) != st['in_flight_round'] else None  # the last upload never landed
+    sparse, support = None, None
     if c['upload'] == 'topk':
         sparse = GuiltSparseState(density=float(c['density']))
         if st['sparse'] is not None: sparse.load_state_dict(st['sparse'])
-        if st['in_flight'] is not None and int(c['landed']) != st['in_flight_round']:  # the last upload never landed: it goes back to the residual
-            sparse.residuals[0] = sparse.residuals.get(0, torch.zeros_like(delta)) + st['in_flight']
-    rec = encode_update(delta, c['upload'], sparse)
-    if sparse is not None:
-        save_client_state(c['state_dir'], partition, t, dict(sparse=sparse.state_dict(), in_flight=decode_update(rec, delta.numel()), in_flight_round=t))
+        if back is not None: sparse.residuals[0] = sparse.residuals.get(0, torch.zeros_like(delta)) + back  # it goes back to the residual
+    if c['upload'] == 'randk':
+        for held in (st.get('residual'), back): delta = delta if held is None else delta + held
+        support = round_support(delta.numel(), float(c['density']), int(c['seed']), t)
+    rec = encode_update(delta, c['upload'], sparse, support)
+    if c['upload'] in ('topk', 'randk'):
+        sent = decode_update(rec, delta.numel(), support)
+        save_client_state(c['state_dir'], partition, t, dict(sparse=sparse and sparse.state_dict(), residual=None if support is None else delta - sent,
+                                                             in_flight=sent, in_flight_round=t))
     return Message(RecordDict({'update': rec, 'metrics': MetricRecord({'n': len(part), 'loss': loss, 'forwards': fwd, 'partition': partition})}), reply_to=msg)

@@ -1,4 +1,4 @@
-"Federated learning on Flower (nbs/15_federated, 15a_fed_server, 15b_fed_study, 15c_fed_secagg): top-k uploads lose nothing, selection draws what it claims, dropout loses nothing, a local deployment runs two rounds, a bad option is one line. (That a killed server resumes to the same rows, and that Flower's simulation engine gives the local engine's rows, is checked in the 15a chapter.)"
+"Federated learning on Flower (nbs/15_federated, 15a_fed_server, 15b_fed_study, 15c_fed_secagg): top-k and random-k uploads lose nothing, selection draws what it claims, dropout loses nothing, a local deployment runs two rounds, a bad option is one line. (That a killed server resumes to the same rows, and that Flower's simulation engine gives the local engine's rows, is checked in the 15a chapter.)"
 import subprocess, sys, tempfile
 from pathlib import Path
 import numpy as np
@@ -8,7 +8,7 @@ import torch
 from flwr.app import Array, ArrayRecord, ConfigRecord, Message, RecordDict
 from sel_nb.comm import GuiltSparseState
 from sel_nb.faults import inject_faults
-from sel_nb.federated import LocalGrid, client_app, encode_update, decode_update, load_client_state, weights_of, FedCNN, federation
+from sel_nb.federated import LocalGrid, client_app, encode_update, decode_update, load_client_state, round_support, weights_of, FedCNN, federation
 from sel_nb.fed_server import FED_PRESETS, FedRun, choose_clients, hello, round_config, run_fed, server_embarrassment
 from conftest import ROOT, BIN
 
@@ -68,21 +68,39 @@ def test_random_selection_is_seeded_and_distinct(tmp_path):
     assert len({tuple(p) for p in picks}) > 5  # not the same clients every round
     assert picks[0] == choose_clients(run, 1, grid, None, fed, counts, node_of, tmp_path)[0]
 
-def _train(grid, node, tmp, t, lr, landed, w):
+def _train(grid, node, tmp, t, lr, landed, w, upload='topk'):
+    "What client `node` sends in round `t` (as the dense update it stands for)."
     cfg = ConfigRecord({'dataset': SMOKE.dataset, 'clients': SMOKE.clients, 'alpha': 0.1, 'seed': 0, 'round': t, 'epochs': 1, 'lr': lr,
-                        'batch': 32, 'upload': 'topk', 'density': 0.01, 'state_dir': str(tmp), 'landed': landed})
+                        'batch': 32, 'upload': upload, 'density': 0.01, 'state_dir': str(tmp), 'landed': landed})
     msg = Message(RecordDict({'arrays': ArrayRecord({'weights': Array(w.numpy())}), 'config': cfg}), dst_node_id=node, message_type='train')
-    return decode_update(grid.send_and_receive([msg])[0].content['update'], w.numel())
+    rec = grid.send_and_receive([msg])[0].content['update']
+    if upload == 'randk': assert list(rec) == ['values'] and len(rec['values'].numpy()) == int(np.ceil(0.01 * w.numel()))  # k values, no indices
+    return decode_update(rec, w.numel(), round_support(w.numel(), 0.01, 0, t) if upload == 'randk' else None)
 
+def _residual(tmp, before, upload):
+    st = load_client_state(tmp, 0, before)
+    return st['residual'] if upload == 'randk' else st['sparse']['residuals'][0]
+
+@pytest.mark.parametrize('upload', ['topk', 'randk'])
 @pytest.mark.parametrize('lost', [True, False])
-def test_a_lost_upload_returns_to_the_clients_residual(tmp_path, lost):
+def test_a_lost_upload_returns_to_the_clients_residual(tmp_path, lost, upload):
     grid, w = LocalGrid(client_app, SMOKE.clients), weights_of(FedCNN())
-    sent1 = _train(grid, 1000, tmp_path, 1, 0.05, -1, w)
-    res1 = load_client_state(tmp_path, 0, 2)['sparse']['residuals'][0]
-    sent2 = _train(grid, 1000, tmp_path, 2, 0.0, -1 if lost else 1, w)  # lr 0: no new update, only what the client holds
-    res2 = load_client_state(tmp_path, 0, 3)['sparse']['residuals'][0]
+    sent1 = _train(grid, 1000, tmp_path, 1, 0.05, -1, w, upload)
+    res1 = _residual(tmp_path, 2, upload)
+    sent2 = _train(grid, 1000, tmp_path, 2, 0.0, -1 if lost else 1, w, upload)  # lr 0: no new update, only what the client holds
+    res2 = _residual(tmp_path, 3, upload)
     torch.testing.assert_close(sent2 + res2, res1 + (sent1 if lost else 0), rtol=0, atol=1e-6)
     assert sent1.abs().sum() > 0
+
+def test_random_k_sends_the_rounds_support_and_loses_nothing_over_rounds(tmp_path):
+    "Over rounds, what a random-k client sent plus its residual is everything it computed: the dense client's updates from the same weights."
+    grid, sent, dense = LocalGrid(client_app, SMOKE.clients), 0, 0
+    for t in range(1, 5):
+        w = weights_of(FedCNN()) + 0.01 * t
+        got = _train(grid, 1000, tmp_path/'r', t, 0.05, t - 1, w, 'randk')
+        assert set(got.nonzero()[:, 0].tolist()) <= set(round_support(w.numel(), 0.01, 0, t).tolist())
+        sent, dense = sent + got.double(), dense + _train(grid, 1000, tmp_path/'d', t, 0.05, t - 1, w, 'dense').double()
+    torch.testing.assert_close(sent + _residual(tmp_path/'r', 5, 'randk').double(), dense, rtol=0, atol=1e-5)
 
 def test_dropout_aggregates_the_survivors(tmp_path):
     run = FedRun('top1', 0.1, 0, SMOKE, dropout=0.34)
