@@ -177,11 +177,18 @@ def build_site(project_root='.', n_workers=0):
 
 
 def build_readme(project_root='.', dest=None):
-    "README.md (and its pictures) from the index notebook, as `nbdev_readme` does, into `dest` (default: the project root)."
+    "README.md (and its pictures) from the index notebook, processed alone as nbdev's docs steps process it (its doc links from the committed `_modidx.py`), into `dest` (default: the project root)."
+    import tempfile
+    import nbdev.serve_drv
+    from nbdev.processors import FilterDefaults
     root = Path(project_root).resolve()
     cfg = nbdev_config(root)
-    proc = proc_docs(root, n_workers=0)
-    return nb2readme(proc/cfg.readme_nb, Path(dest or cfg.config_path))
+    if str(root) not in sys.path: sys.path.insert(0, str(root))
+    with tempfile.TemporaryDirectory() as d, working_directory(root):
+        nb = Path(d)/cfg.readme_nb
+        nbdev.serve_drv.main((cfg.nbs_path/cfg.readme_nb, nb, FilterDefaults))
+        _escape_showdoc_headings(nb)
+        return nb2readme(nb, Path(dest or cfg.config_path))
 
 
 if __name__ == '__main__':  # the guard matters: proc_nbs may start worker processes with `spawn`
