@@ -1,7 +1,7 @@
 """Shared pieces of the suite: the repository root, commands run from the project's environment, the built docs site
 served locally, headless Chromium (Debian's chromium + chromium-driver; the paths are given, so Selenium Manager never
 runs) and full-page screenshots into `_shots/`."""
-import base64, os, socket, subprocess, sys, tempfile, time, urllib.request
+import base64, contextlib, io, os, socket, subprocess, sys, tempfile, time, urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 import pytest
@@ -18,6 +18,16 @@ def run(cmd, timeout=600, check=True, **kw):
     r = subprocess.run(cmd, cwd=kw.pop('cwd', ROOT), capture_output=True, text=True, timeout=timeout, **kw)
     if check: assert r.returncode == 0, f"{' '.join(map(str, cmd))} exited {r.returncode}\n{r.stdout[-4000:]}\n{r.stderr[-4000:]}"
     return r
+
+def in_process(main, *args):
+    "A console command's `main(argv)` run in this process, for bad input, which ends before any work (no interpreter and torch to start): its exit status and output as a `CompletedProcess`."
+    out, err, argv = io.StringIO(), io.StringIO(), sys.argv[:]
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try: main([str(a) for a in args]); code = 0
+            except SystemExit as e: code = e.code
+    finally: sys.argv = argv  # the commands record their arguments there
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 @pytest.fixture(scope='session')
 def root(): return ROOT

@@ -6,8 +6,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-from conftest import run
-from test_2_bench_cli import bench, faulty, error_line, rows, assert_same_rows
+from conftest import run, in_process
+from test_2_bench_cli import bench, bench_main, faulty, error_line, rows, assert_same_rows
 from sel_nb.data import synthetic
 from sel_nb.presets import PRESETS, preset_model
 from sel_nb.record import with_settings
@@ -123,5 +123,5 @@ def test_the_study_writes_its_verdicts_and_frontier(study, tmp_path):
     (('--set', 'schedule=step'), 'schedule must be one of linear, cosine'),
 ])
 def test_bad_budgets_and_regimes_are_one_line(tmp_path, args, says):
-    error_line(faulty(tmp_path/'run', *args), says)
+    error_line(in_process(bench_main, '--preset', 'smoke', '--out', tmp_path/'run', *args, '--no-progress'), says)
     assert not (tmp_path/'run').exists()

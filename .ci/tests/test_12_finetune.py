@@ -4,15 +4,17 @@ pretrained networks are far above chance; bad input gets one line."""
 import json, os, subprocess, sys
 import pandas as pd
 import pytest
-from conftest import ROOT, BIN
+from conftest import ROOT, BIN, in_process
+from sel_nb.finetune_run import finetune_main
 
-def finetune(out, *args, fault=None):
-    "The command (the console script once `.ci/setup` has installed it; else its function, as the script calls it)."
+def finetune(out, *args, fault=None, here=False):
+    "The command (the console script once `.ci/setup` has installed it; else its function, as the script calls it); `here`: its function in this process (bad input)."
+    argv = ['--preset', 'smoke', '--models', 'vit', '--methods', 'head', 'lora', '--seeds', '0', '1', '--per-class', '40',
+            '--pre-epochs', '1', '--epochs', '1', '--device', 'cpu', '--out', str(out), *map(str, args)]
+    if here: return in_process(finetune_main, *argv)
     cmd = [str(BIN/'sel_finetune')] if (BIN/'sel_finetune').exists() else [sys.executable, '-c', 'from sel_nb.finetune_run import finetune_main; finetune_main()']
     env = {k: v for k, v in os.environ.items() if k != 'SEL_FAULT'} | ({'SEL_FAULT': fault} if fault else {}) | {'OMP_NUM_THREADS': '1'}
-    r = subprocess.run(cmd + ['--preset', 'smoke', '--models', 'vit', '--methods', 'head', 'lora', '--seeds', '0', '1', '--per-class', '40',
-                              '--pre-epochs', '1', '--epochs', '1', '--device', 'cpu', '--out', str(out), *map(str, args)],
-                       cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+    r = subprocess.run(cmd + argv, cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
     assert 'Traceback' not in r.stdout + r.stderr, r.stdout + r.stderr
     return r
 
@@ -52,7 +54,7 @@ def test_kill_and_resume_gives_the_same_rows(validation, tmp_path):
 def test_bad_input_gets_one_line(validation, tmp_path):
     for args, says in [(('--methods', 'prefix'), "unknown method 'prefix'"), (('--chosen', tmp_path), 'holds no chosen.json'),
                        (('--lrs', '0'), 'positive learning rates')]:
-        r = finetune(tmp_path/'x', *args)
+        r = finetune(tmp_path/'x', *args, here=args[0] != '--methods')  # the first through the console command, the rest in this process
         lines = r.stderr.strip().splitlines()
         assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith('sel_finetune: error: ') and says in lines[0], r.stderr
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from dataclasses import replace
-from conftest import ROOT, BIN
+from conftest import ROOT, BIN, in_process
 from sel_nb.replay import PrioritizedReplay, ClassReplay, chi_square
 from sel_nb.dqn import AGENTS, DQN, RL_PRESETS, td_errors, train_step
 
@@ -87,13 +87,18 @@ def test_a_killed_run_resumes_with_the_same_returns(tmp_path):
         pd.testing.assert_frame_equal(got, want, check_exact=True)
     for f in ('summary.csv', 'summary.txt', 'returns.png', 'config.json', 'tuned.json'): assert (out/f).stat().st_size > 0, f
 
+def test_the_console_command_says_a_bad_option_in_one_line(tmp_path):
+    r = sel_rl('--out', str(tmp_path/'x'), '--agents', 'dqn')
+    assert r.returncode == 2 and r.stderr.strip() == f"sel_rl: error: unknown agent 'dqn'; choose from {', '.join(AGENTS)}", r.stderr
+
 @pytest.mark.parametrize('args,says', [  # the rest of `RLConfig`'s checks run in its chapter, in-process
     (('--agents', 'dqn'), "unknown agent 'dqn'"),
     (('--seeds', '1', '--tune-seeds', '1'), 'seed 1 is both a tuning and a reported seed'),
     (('--lr-scales', 'fast'), "invalid float value: 'fast'"),
     (('--bogus',), 'unrecognized arguments: --bogus')])
 def test_a_bad_option_gets_one_line(tmp_path, args, says):
-    r = sel_rl('--out', str(tmp_path/'x'), '--no-progress', *args)
+    from sel_nb.rl_study import rl_main
+    r = in_process(rl_main, '--out', tmp_path/'x', '--no-progress', *args)
     assert r.returncode == 2 and says in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert not (tmp_path/'x').exists()

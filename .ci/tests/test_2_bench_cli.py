@@ -6,7 +6,8 @@ from dataclasses import asdict, replace
 import pandas as pd
 import pytest
 import torch
-from conftest import BIN, ROOT, run
+from conftest import BIN, ROOT, run, in_process
+from sel_nb.benchmark import main as bench_main
 
 SEL_BENCH = str(BIN/'sel_bench')
 SYSTEMS = ('baseline', 'lottery', 'sel95', 'warmup')
@@ -78,11 +79,15 @@ def test_bad_arguments_fail_with_one_line_and_touch_nothing(smoke_run, tmp_path,
     blocker = tmp_path/'a_file'; blocker.write_text('not a folder')
     before = digest(smoke_run)
     args = [a.format(file=blocker, results=smoke_run) for a in args]
-    r = bench(*args, check=False)
+    r = in_process(bench_main, *args, '--no-progress')  # the console command's own code, without a process to start
     assert r.returncode == 2, r
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith('sel_bench: error:') and says in lines[0], r.stderr
     assert digest(smoke_run) == before
+
+def test_the_console_command_says_a_bad_argument_in_one_line():
+    r = bench('--preset', 'huge', check=False)
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [r.stderr.strip()] and "unknown preset 'huge'" in r.stderr, r.stderr
 
 def rows(path): return len(pd.read_csv(path)) if path.exists() and path.stat().st_size else 0
 

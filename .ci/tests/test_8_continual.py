@@ -4,15 +4,18 @@ bad input gets one line and changes nothing."""
 import hashlib, json, os, subprocess
 import pandas as pd
 import pytest
-from conftest import ROOT, BIN
+from conftest import ROOT, BIN, in_process
+from sel_nb.continual import continual_main
 
 SEL_CONTINUAL = str(BIN/'sel_continual')
 SYSTEMS = ('replay200', 'ewc', 'sel_class', 'guilt_freeze', 'body_freeze')  # each keeps state across tasks: buffer, anchors, thresholds, frozen blocks
 
-def continual(out, *args, fault=None):
+def continual(out, *args, fault=None, here=False):
+    "The command on `out`; `here`: its function in this process (bad input)."
+    argv = ['--preset', 'smoke', '--systems', *SYSTEMS, '--out', str(out), '--no-progress', *map(str, args)]
+    if here: return in_process(continual_main, *argv)
     env = {k: v for k, v in os.environ.items() if k != 'SEL_FAULT'} | ({'SEL_FAULT': fault} if fault else {})
-    r = subprocess.run([SEL_CONTINUAL, '--preset', 'smoke', '--systems', *SYSTEMS, '--out', str(out), '--no-progress', *args],
-                       cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+    r = subprocess.run([SEL_CONTINUAL, *argv], cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
     assert 'Traceback' not in r.stdout + r.stderr, r.stdout + r.stderr
     return r
 
@@ -69,7 +72,7 @@ def test_bad_input_gets_one_line_and_changes_nothing(reference):
                        (('--set', 'ewc_lamda=3'), '--set takes name=value'),
                        (('--systems', 'body_freeze', 'guilt_freeze'), 'list guilt_freeze before it'),
                        ((), 'already holds results; pass --resume')]:
-        r = continual(reference, *args)
+        r = continual(reference, *args, here=bool(args))  # the last through the console command, the rest in this process
         lines = r.stderr.strip().splitlines()
         assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith('sel_continual: error: ') and says in lines[0], r.stderr
     assert digest(reference) == before
