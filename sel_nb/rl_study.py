@@ -157,7 +157,7 @@ def write_rl_report(cfg:RLConfig, finals:list, log=print):
     write_csv_atomic(cfg.out/'runs.csv', finals)
     tab = rl_table(finals)
     tab.to_csv(cfg.out/'summary.csv', index=False)
-    shown = tab.reindex(columns=['task', 'label', 'runs', 'lr', 'auc_iqm', 'auc_lo', 'auc_hi', 'final_iqm', 'final_lo', 'final_hi', 'p_improve', 'tflops', 'seconds'])  # p_improve: absent without uniform replay
+    shown = tab.reindex(columns=['task', 'label', 'runs', 'lr', 'auc_iqm', 'auc_lo', 'auc_hi', 'final_iqm', 'final_lo', 'final_hi', 'p_improve', 'p_lo', 'p_hi', 'tflops', 'seconds'])  # p_improve: absent without uniform replay
     text = shown.to_string(index=False, float_format=lambda v: f"{v:.4g}")
     write_text_atomic(cfg.out/'summary.txt', text + '\n'); log(text)
     fig = plot_returns(cfg); savefig_atomic(fig, cfg.out/'returns.png', dpi=120); plt.close(fig)
