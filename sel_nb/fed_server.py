@@ -28,17 +28,18 @@ class FedStrategy:
     density:float=1.0 # share of entries a top-k upload sends
     select:str='random' # 'random', 'poc' (Power-of-Choice: highest local loss) or 'embarrassed' (server's per-class embarrassment × client's label counts)
     label:str=''
+    color:str='#7f7f7f' # its colour on the results page
 
 FED_STRATEGIES = {
-    'dense': FedStrategy('dense', label='FedAvg, dense fp32'),
-    'fp16': FedStrategy('fp16', label='FedAvg, fp16 uploads'),
-    'top1': FedStrategy('topk', 0.01, label='top-k 1% + error feedback'),
-    'top0.1': FedStrategy('topk', 0.001, label='top-k 0.1% + error feedback'),
-    'rand1': FedStrategy('randk', 0.01, label='random-k 1% (shared support) + error feedback'),
-    'poc': FedStrategy('dense', select='poc', label='Power-of-Choice, dense'),
-    'embarrassed': FedStrategy('dense', select='embarrassed', label='embarrassment-weighted, dense'),
-    'top1_poc': FedStrategy('topk', 0.01, 'poc', label='top-k 1% + Power-of-Choice'),
-    'top1_embarrassed': FedStrategy('topk', 0.01, 'embarrassed', label='top-k 1% + embarrassment-weighted'),
+    'dense': FedStrategy('dense', label='FedAvg, dense fp32', color='#4c72b0'),
+    'fp16': FedStrategy('fp16', label='FedAvg, fp16 uploads', color='#8172b3'),
+    'top1': FedStrategy('topk', 0.01, label='top-k 1% + error feedback', color='#dd8452'),
+    'top0.1': FedStrategy('topk', 0.001, label='top-k 0.1% + error feedback', color='#c44e52'),
+    'rand1': FedStrategy('randk', 0.01, label='random-k 1% (shared support) + error feedback', color='#937860'),
+    'poc': FedStrategy('dense', select='poc', label='Power-of-Choice, dense', color='#55a868'),
+    'embarrassed': FedStrategy('dense', select='embarrassed', label='embarrassment-weighted, dense', color='#da8bc3'),
+    'top1_poc': FedStrategy('topk', 0.01, 'poc', label='top-k 1% + Power-of-Choice', color='#2f4f2f'),
+    'top1_embarrassed': FedStrategy('topk', 0.01, 'embarrassed', label='top-k 1% + embarrassment-weighted', color='#ccb974'),
 }
 
 # %% ../nbs/15a_fed_server.ipynb #085a924f

@@ -18,6 +18,7 @@ from .fed_server import FED_STRATEGIES, FED_PRESETS, ENGINES, FedRun, run_rounds
 from .record import BenchmarkError, machine_info, provenance
 from .faults import savefig_atomic, write_csv_atomic, write_text_atomic
 from .command import hyphenated_parser, parse_command, run_command, open_study
+from .results_page import write_results_page
 
 # %% ../nbs/15b_fed_study.ipynb #51214212
 def _fail(msg): raise BenchmarkError(msg)
@@ -140,13 +141,14 @@ def plot_acc_bytes(cfg:FedConfig):
 
 # %% ../nbs/15b_fed_study.ipynb #e2d5cbc7
 def write_fed_report(cfg:FedConfig, finals:list, log=print):
-    "runs.csv, summary.csv, summary.txt and acc_bytes.png in the study's folder; returns the table."
+    "runs.csv, summary.csv, summary.txt, acc_bytes.png and the results page (index.html) in the study's folder; returns the table."
     import matplotlib.pyplot as plt
     write_csv_atomic(cfg.out/'runs.csv', finals)
     tab = fed_table(finals); tab.to_csv(cfg.out/'summary.csv', index=False)
     text = tab.to_string(index=False, float_format=lambda v: f"{v:.4g}")
     write_text_atomic(cfg.out/'summary.txt', text + '\n'); log(text)
     fig = plot_acc_bytes(cfg); savefig_atomic(fig, cfg.out/'acc_bytes.png', dpi=120); plt.close(fig)
+    write_results_page(cfg.out, FED_STRATEGIES)
     return tab
 
 # %% ../nbs/15b_fed_study.ipynb #ab28f044

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['STUDY_COLUMNS', 'BANDWIDTH_COLUMNS', 'CONTINUAL_FILES', 'is_study', 'curves_by_seed', 'study_curves', 'linked_pages',
            'budget_pages', 'read_study', 'is_bandwidth', 'hook_systems', 'bandwidth_curves', 'link_fit', 'sweep_pages',
-           'read_bandwidth', 'is_continual', 'continual_curves', 'read_continual', 'results_page_html',
-           'write_results_page', 'show_results_page']
+           'read_bandwidth', 'is_continual', 'continual_curves', 'read_continual', 'study_kind', 'read_rl',
+           'read_federated', 'page_systems', 'results_page_html', 'write_results_page', 'show_results_page']
 
 # %% ../nbs/10_results_page.ipynb #ea51143d
 import html, importlib.resources, json, re
@@ -172,6 +172,73 @@ def read_continual(out:Path, # a continual run's folder, as `sel_continual` writ
                        runs=[{k: r[k] for k in keep if k in r} for r in runs],
                        summary=summary.to_dict('records') if summary is not None else [])))
 
+# %% ../nbs/10_results_page.ipynb #c308311c
+def study_kind(out:Path): # a folder
+    "'rl' for a replay study's folder (`sel_rl`: its config.json names tasks and agents), 'federated' for a federated study's (strategies and alphas), else None."
+    try: c = json.loads((Path(out)/'config.json').read_text())
+    except (OSError, ValueError): return None
+    if not isinstance(c, dict): return None
+    return 'rl' if {'tasks', 'agents'} <= set(c) else 'federated' if {'strategies', 'alphas'} <= set(c) else None
+
+# %% ../nbs/10_results_page.ipynb #546d20f4
+def _study_about(config:dict, what:str, seeds:list):
+    "A study's one-line description: what ran, its seeds, its tuning seeds, the machine, the command."
+    m, tune = config.get('machine', {}), config.get('tune_seeds') or ([config['tune_seed']] if 'tune_seed' in config else [])
+    return ' · '.join(b for b in [what, f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''} ({', '.join(map(str, seeds))})",
+                                  tune and f"settings chosen on tuning seed{'s' if len(tune) > 1 else ''} {', '.join(map(str, tune))}",
+                                  m and f"{m.get('device', '?')}, {m.get('cpus', '?')} CPUs, torch {m.get('torch', '?')}", config.get('command')] if b)
+
+def read_rl(out:Path, # a replay study's folder, as `sel_rl` writes it
+            systems:dict=None): # key -> record with `.label` and `.color` (the agents' registry); None: greys and keys
+    "Everything a replay study's page draws: per task, agent and seed the greedy return at each evaluation; the summary table and the chosen settings."
+    out, missing = Path(out), []
+    config = _read(out, out/'config.json', _json, missing) or {}
+    summary = _read(out, out/'summary.csv', pd.read_csv, missing)
+    tuned = _read(out, out/'tuned.json', _json, missing) or {}
+    seeds, curves = config.get('seeds', []), {}
+    for task in config.get('tasks', []):
+        for agent in config.get('agents', []):
+            for s in seeds:
+                h = _read(out, out/task/f'seed{s}'/f'hist_{agent}.csv', pd.read_csv, missing)
+                if h is not None: curves.setdefault(task, {}).setdefault(agent, {})[str(s)] = dict(step=h.step.tolist(), ret=h['return'].tolist())
+    return _clean(dict(kind='rl', title=f"Replay agents, preset {config.get('preset', '?')}", seeds=seeds, missing=missing, config=config,
+        about=_study_about(config, f"DQN on {', '.join(config.get('tasks', []))}", seeds), hist={}, points={}, finals={}, reference={},
+        systems=system_records(config.get('agents', []), systems or {}),
+        rl=dict(tasks=config.get('tasks', []), curves=curves, tuned=tuned, summary=summary.to_dict('records') if summary is not None else [])))
+
+# %% ../nbs/10_results_page.ipynb #037329f1
+def _split(alpha): return 'iid' if str(alpha) == 'iid' else f'{float(alpha):g}'  # a client split's name: 1, 1.0 and '1.0' are one
+
+def read_federated(out:Path, # a federated study's folder, as `sel_fed` writes it
+                   systems:dict=None): # key -> record with `.label` and `.color` (the strategies); None: greys and keys
+    "Everything a federated study's page draws: per split, strategy and seed the test accuracy at each evaluated round and the megabytes uploaded by then; the summary table and the chosen settings."
+    out, missing = Path(out), []
+    config = _read(out, out/'config.json', _json, missing) or {}
+    runs = _read(out, out/'runs.csv', pd.read_csv, missing)
+    summary = _read(out, out/'summary.csv', pd.read_csv, missing)
+    tuned = _read(out, out/'tuned.json', _json, missing) or {}
+    seeds, curves = config.get('seeds', []), {}
+    for r in (runs.itertuples() if runs is not None else []):
+        h = _read(out, out/'runs'/f'hist_{r.key}_seed{r.seed}.csv', pd.read_csv, missing)
+        if h is None: continue
+        mb = (h.bytes_up.fillna(0) + h.select_up + h.hello_up).cumsum() / 1e6
+        ok = h.acc.notna()
+        curves.setdefault(_split(r.alpha), {}).setdefault(r.strategy, {})[str(r.seed)] = dict(round=h['round'][ok].tolist(), mb=mb[ok].tolist(), acc=h.acc[ok].tolist())
+    p = config.get('preset_settings', {})
+    what = f"{p.get('dataset', '?')} over {p.get('clients', '?')} clients, {p.get('per_round', '?')} a round, {p.get('rounds', '?')} rounds"
+    return _clean(dict(kind='federated', title=f"Federated strategies, preset {config.get('preset', '?')}", seeds=seeds, missing=missing, config=config,
+        about=_study_about(config, what, seeds), hist={}, points={}, finals={}, reference={},
+        systems=system_records(config.get('strategies', []), systems or {}),
+        fed=dict(alphas=[_split(a) for a in config.get('alphas', [])], curves=curves, tuned=tuned, summary=summary.to_dict('records') if summary is not None else [])))
+
+# %% ../nbs/10_results_page.ipynb #ad8e015c
+def page_systems(out:Path): # a results folder
+    "The registry whose labels and colours the folder's page takes: the continual systems, the replay agents or the federated strategies; None for a benchmark's (`sel_nb.systems.SYSTEMS`)."
+    kind = 'continual' if is_continual(out) else study_kind(out)
+    if kind == 'continual': from sel_nb.continual import CONTINUAL_SYSTEMS; return CONTINUAL_SYSTEMS
+    if kind == 'rl': from sel_nb.dqn import AGENTS; return AGENTS
+    if kind == 'federated': from sel_nb.fed_server import FED_STRATEGIES; return FED_STRATEGIES
+
 # %% ../nbs/10_results_page.ipynb #fca2b4c1
 def _asset(name:str) -> str:
     "A text file shipped in the package (`sel_nb/<name>`)."
@@ -187,7 +254,8 @@ def results_page_html(out:Path, # a results folder as `sel_bench` writes it, a s
                       systems:dict=None): # key -> record with `.label`, `.color`, `.seed_file`; None: `sel_nb.systems.SYSTEMS`
     "The results page of a folder: one self-contained HTML document (Chart.js, styles, script and data inlined)."
     data = (read_study(out, systems) if is_study(out) else read_bandwidth(out) if is_bandwidth(out) else
-            read_continual(out, systems) if is_continual(out) else read_results(out, systems))
+            read_continual(out, systems) if is_continual(out) else read_rl(out, systems) if study_kind(out) == 'rl' else
+            read_federated(out, systems) if study_kind(out) == 'federated' else read_results(out, systems))
     chartjs = _script(_asset('vendor/chart.umd.min.js'))
     parts = dict(title=html.escape(data['title']), css=_asset('assets/results_page.css'), chartjs=chartjs,
                  chartjs_version=re.search(r'Chart\.js (v\S+)', chartjs)[1], app=_script(_asset('assets/results_page.js')),

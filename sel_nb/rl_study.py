@@ -20,6 +20,7 @@ from .record import BenchmarkError, RunFolder, machine_info, provenance
 from .faults import savefig_atomic, write_csv_atomic, write_text_atomic
 from .benchmark import hyphenated_parser, parse_command, run_command
 from .command import open_study
+from .results_page import write_results_page
 
 # %% ../nbs/14d_rl_study.ipynb #c85881c4
 def _fail(msg): raise BenchmarkError(msg)
@@ -152,7 +153,7 @@ def plot_returns(cfg:RLConfig, reps:int=200):
 
 # %% ../nbs/14d_rl_study.ipynb #c0b8f586
 def write_rl_report(cfg:RLConfig, finals:list, log=print):
-    "runs.csv, summary.csv and summary.txt (the printed table) and returns.png in the study's folder; returns the table."
+    "runs.csv, summary.csv and summary.txt (the printed table), returns.png and the results page (index.html) in the study's folder; returns the table."
     import matplotlib.pyplot as plt
     write_csv_atomic(cfg.out/'runs.csv', finals)
     tab = rl_table(finals)
@@ -161,6 +162,7 @@ def write_rl_report(cfg:RLConfig, finals:list, log=print):
     text = shown.to_string(index=False, float_format=lambda v: f"{v:.4g}")
     write_text_atomic(cfg.out/'summary.txt', text + '\n'); log(text)
     fig = plot_returns(cfg); savefig_atomic(fig, cfg.out/'returns.png', dpi=120); plt.close(fig)
+    write_results_page(cfg.out, AGENTS)
     return tab
 
 # %% ../nbs/14d_rl_study.ipynb #2f4443f9

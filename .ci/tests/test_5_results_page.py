@@ -19,7 +19,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from conftest import BIN, ROOT, chrome, run, shot
-from sel_nb.results_page import results_page_html, write_results_page, is_continual
+from sel_nb.results_page import results_page_html, write_results_page, page_systems
 from sel_nb.continual import CONTINUAL_SYSTEMS
 from sel_nb.bandwidth import BANDWIDTH_FILES
 from sel_nb.bandwidth_sweep import hook_label, sweep_folder
@@ -135,8 +135,7 @@ def sweep(tmp_path_factory):
 # ---------------------------------------------------------------- tests
 @pytest.mark.parametrize('folder', COMMITTED, ids=[f.name for f in COMMITTED])
 def test_committed_page_is_current(folder):
-    systems = CONTINUAL_SYSTEMS if is_continual(folder) else None  # a continual run's page takes its registry's labels and colours
-    assert (folder/'index.html').read_text() == results_page_html(folder, systems), f'{folder.name}/index.html is stale: run write_results_page("results/{folder.name}")'
+    assert (folder/'index.html').read_text() == results_page_html(folder, page_systems(folder)), f'{folder.name}/index.html is stale: run write_results_page("results/{folder.name}")'
     assert (ROOT/'nbs'/'results_quick.html').resolve() == PAGE.resolve(), 'nbs/results_quick.html must link to results/quick/index.html'
 
 def test_from_disk_offline(driver):
@@ -501,3 +500,80 @@ def test_every_kind_fits_a_phone(driver, kind):
         shot(driver, f'results_page_{kind}_phone')
         assert errors(driver) == []
     finally: driver.execute_cdp_cmd('Emulation.clearDeviceMetricsOverride', {})
+
+
+# ---------------------------------------------------------------- a replay study's and a federated study's pages
+@pytest.fixture(scope='module')
+def rl_study(tmp_path_factory):
+    "A toy replay study as `sel_rl` writes it: two tasks, uniform replay and PER, two seeds, every return known (seed k of an agent: base + k)."
+    from sel_nb.dqn import AGENTS
+    from sel_nb.rl_study import rl_table
+    out, finals = tmp_path_factory.mktemp('rl')/'study', []
+    tasks, base = ('CartPole-v1', 'Acrobot-v1'), dict(uniform=100.0, per=150.0)
+    out.mkdir(); (out/'config.json').write_text(json.dumps(dict(preset='quick', tasks=tasks, agents=list(base), seeds=[0, 1], tune_seeds=[100], command='sel_rl ...')))
+    for t in tasks:
+        for a, b in base.items():
+            for k in (0, 1):
+                (f := out/t/f'seed{k}'/f'hist_{a}.csv').parent.mkdir(parents=True, exist_ok=True)
+                pd.DataFrame({'step': [1000, 2000], 'return': [b / 2 + k, b + k]}).to_csv(f, index=False)
+                finals.append(dict(task=t, agent=a, seed=k, lr=1e-3, auc=0.75 * b + k, final=b + k, auc_norm=(0.75 * b + k) / 500, final_norm=(b + k) / 500, flops_T=1.0, time_s=5.0))
+    rl_table(finals, reps=200).to_csv(out/'summary.csv', index=False)
+    (out/'tuned.json').write_text(json.dumps({t: {a: dict(lr_scale=1.0, alpha=0.6, lr=1e-3, tuning_auc_iqm={f'{a}_lr1': 90.0}) for a in base} for t in tasks}))
+    write_results_page(out, AGENTS)
+    return out
+
+def test_rl_page(driver, rl_study):
+    "A replay study on the template: a chart per task with a line per agent (the mean of its seeds), and the IQM table with the chosen settings."
+    from sel_nb.dqn import AGENTS
+    offline(driver)
+    open_page(driver, (rl_study/'index.html').as_uri())
+    assert visible_tabs(driver) == ['rcurves', 'rsummary']
+    sets = json.loads(drawn(driver, 'rl-Acrobot-v1')[0])
+    assert [d[0] for d in sets] == [AGENTS['uniform'].label, AGENTS['per'].label]
+    assert [p['y'] for p in sets[1][1]] == [75.5, 150.5] and [p['x'] for p in sets[1][1]] == [1000, 2000]  # PER: the mean of 150 + 0 and 150 + 1
+    shot(driver, 'results_page_rl')
+    pick(driver, 'tab', 'rsummary')
+    text = js(driver, 'document.querySelector("#r-summary-table").textContent')
+    assert AGENTS['per'].label in text and 'P(better than uniform)' in text
+    assert 'lr_scale 1' in js(driver, 'document.querySelector("#r-tuned-table").textContent')
+    assert errors(driver) == [] and leaving(requests(driver)) == []
+
+@pytest.fixture(scope='module')
+def fed_study(tmp_path_factory):
+    "A toy federated study as `sel_fed` writes it: dense FedAvg and top-1% at α 0.1 and IID, two seeds, every evaluation and upload known."
+    from sel_nb.fed_server import FED_STRATEGIES
+    from sel_nb.fed_study import fed_table
+    out, finals = tmp_path_factory.mktemp('fed')/'study', []
+    (out/'runs').mkdir(parents=True)
+    (out/'config.json').write_text(json.dumps(dict(preset='quick', strategies=['dense', 'top1'], alphas=['0.1', 'iid'], seeds=[0, 1], tune_seed=100,
+                                                   preset_settings=dict(dataset='fashion_mnist', clients=100, per_round=10, rounds=4))))
+    for a in ('0.1', 'iid'):
+        for s, up in (('dense', 2e6), ('top1', 2e4)):
+            for k in (0, 1):
+                key = f'{s}_a{a}_e1_lr0.05'
+                acc = [float('nan'), 0.5 + 0.1 * (s == 'dense') + 0.01 * k, float('nan'), 0.7 + 0.1 * (s == 'dense') + 0.01 * k]
+                pd.DataFrame(dict(round=[1, 2, 3, 4], bytes_up=[up] * 4, select_up=0, hello_up=[1e3, 0, 0, 0], acc=acc)).to_csv(out/'runs'/f'hist_{key}_seed{k}.csv', index=False)
+                finals.append(dict(strategy=s, alpha=a, seed=k, key=key, acc=acc[-1], acc_last5=(acc[1] + acc[3]) / 2, bytes_up=4 * up + 1e3, bytes_down=8e6,
+                                   rounds_to_target=None, up_to_target=None, select_forwards=0))
+    pd.DataFrame(finals).to_csv(out/'runs.csv', index=False)
+    fed_table(finals).to_csv(out/'summary.csv', index=False)
+    (out/'tuned.json').write_text(json.dumps({a: {s: dict(epochs=1, lr=0.05, val_acc={'e1_lr0.05': 0.6}) for s in ('dense', 'top1')} for a in ('0.1', 'iid')}))
+    write_results_page(out, FED_STRATEGIES)
+    return out
+
+def test_fed_page(driver, fed_study):
+    "A federated study on the template: a chart per split, accuracy against the megabytes uploaded (or the round), and the table of differences from dense FedAvg."
+    from sel_nb.fed_server import FED_STRATEGIES
+    offline(driver)
+    open_page(driver, (fed_study/'index.html').as_uri())
+    assert visible_tabs(driver) == ['fcurves', 'fsummary']
+    sets = json.loads(drawn(driver, 'fed-iid')[0])
+    assert [d[0] for d in sets] == [FED_STRATEGIES['dense'].label, FED_STRATEGIES['top1'].label]
+    top1 = sets[1][1]
+    assert [round(p['x'], 4) for p in top1] == [0.041, 0.081] and [round(p['y'], 4) for p in top1] == [0.505, 0.705]  # evaluated rounds 2 and 4; MB uploaded by then
+    shot(driver, 'results_page_federated')
+    pick(driver, 'fx', 'round')
+    assert [p['x'] for p in json.loads(drawn(driver, 'fed-0.1')[0])[0][1]] == [2, 4]
+    pick(driver, 'tab', 'fsummary')
+    assert '-10.0 [' in js(driver, 'document.querySelector("#f-summary-table").textContent')  # top-1% against dense: 10 points less on every seed
+    assert errors(driver) == [] and leaving(requests(driver)) == []

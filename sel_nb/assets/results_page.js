@@ -22,7 +22,7 @@ const COST = {
 const TAB10 = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 const seeds = D.seeds.map(String);
 const state = {tab: 'accuracy', seed: seeds.length > 1 ? 'mean' : seeds[0], cost: 'executed', overlay: false,
-               metric: 'test_full', xaxis: 'epoch', esys: null, cwhich: 'seen', hidden: {}};
+               metric: 'test_full', xaxis: 'epoch', esys: null, cwhich: 'seen', fx: 'mb', hidden: {}};
 const charts = {};
 const REFSYS = D.systems.find((s) => s.reference);  // what savings are measured against: the registry's reference system
 const refLabel = REFSYS ? REFSYS.label : 'reference system';
@@ -270,6 +270,10 @@ const views = {
   ctasks() { continualCharts(); },
   rmatrix() { $('#r-tables').innerHTML = rTables(); },
   csummary() { $('#c-summary-table').innerHTML = continualSummary(); $('#c-run-table').innerHTML = runTable(); },
+  rcurves() { rlCharts(); },
+  rsummary() { $('#r-summary-table').innerHTML = rlSummary(); $('#r-tuned-table').innerHTML = tunedTable(RL.tuned); },
+  fcurves() { fedCharts(); },
+  fsummary() { $('#f-summary-table').innerHTML = fedSummary(); $('#f-tuned-table').innerHTML = tunedTable(F.tuned); },
 };
 
 // ------------------------------------------------------------------ a distributed run's communication
@@ -535,6 +539,48 @@ function continualSummary() {  // ACC, BWT, forgetting, executed FLOPs and time,
     `<p class="note">${state.seed === 'mean' ? 'Mean ± std over seeds' : `Seed ${esc(state.seed)}`}. ACC: the mean of R's last row; BWT: the mean change of each task from when it was learned to the end; forgetting: the mean drop from each task's best; in points.</p>`;
 }
 
+// ------------------------------------------------------------------ a replay study and a federated study
+const RL = D.rl || {tasks: [], curves: {}, summary: [], tuned: {}};
+const F = D.fed || {alphas: [], curves: {}, summary: [], tuned: {}};
+const labelOf = (key) => (D.systems.find((s) => s.key === key) || {label: key}).label;
+const interval = (v, lo, hi, f = sig) => (v == null ? 'n/a' : f(v) + (lo == null ? '' : ` [${f(lo)}, ${f(hi)}]`));
+function studyChart(id, source, ycol, xcol, by, xax, yax, fmt, xfmt) {  // a line per agent or strategy, its band over seeds
+  const {sets, absent} = lineDatasets(ycol, xcol, fmt, {withRef: false, source, by});
+  draw(id, 'line', sets, {x: xax, y: reach(yax, sets.flatMap((ds) => (ds.band || []).flatMap((p) => [p.lo, p.hi])))}, {
+    title: (items) => { const p = items[0].dataset.pts[items[0].dataIndex]; return `${by} ${p.key}` + (xcol === by ? '' : `, ${xfmt(p.x)}`); },
+    label: (c) => { const p = c.dataset.pts[c.dataIndex]; return `${c.dataset.label}: ${fmt(p.y)}` + (p.n > 1 ? ` (mean of ${p.n} seeds; ${fmt(p.lo)} to ${fmt(p.hi)})` : ''); },
+  });
+  note(id, [absent.length && `No run (${seedLabel()}) for: ${absent.join(', ')}.`]);
+}
+function rlCharts() {
+  for (const t of RL.tasks) studyChart('rl-' + t, RL.curves[t] || {}, 'ret', 'step', 'step', axis('environment steps'), axis('greedy return'), sig, sig);
+}
+function rlSummary() {  // the study's table: IQMs over the seeds with their 95% intervals, P(improvement) over the control
+  const rows = RL.summary.map((r) => [r.task, r.label, r.runs, r.lr == null ? '' : sig(r.lr), interval(r.auc_iqm, r.auc_lo, r.auc_hi), interval(r.final_iqm, r.final_lo, r.final_hi),
+    r.p_improve == null ? '—' : interval(r.p_improve, r.p_lo, r.p_hi, fixed(2)), r.tflops == null ? 'n/a' : sig(r.tflops), r.seconds == null ? 'n/a' : r.seconds.toFixed(0)]);
+  return table(['Task', 'Agent', 'Runs', 'Learning rate', 'Return, area (IQM)', 'Final return (IQM)', 'P(better than uniform)', 'Executed TFLOP', 'Time s'], rows) +
+    '<p class="note">IQM: the mean of the middle half of the seeds; in brackets its 95% stratified-bootstrap interval. Area: the mean greedy return over the run\'s evaluations. "all": every task, each return scaled to its task\'s range. The charts draw the plain mean of the seeds.</p>';
+}
+function tunedTable(tuned) {  // {split or task: {agent or strategy: {chosen values..., scores of every setting tried}}}
+  const rows = [];
+  for (const [where, by] of Object.entries(tuned || {})) for (const [key, t] of Object.entries(by)) {
+    const scores = t.tuning_auc_iqm || t.val_acc || {}, chosen = Object.entries(t).filter(([k, v]) => typeof v !== 'object').map(([k, v]) => `${k} ${typeof v === 'number' ? sig(v) : v}`);
+    rows.push([where, labelOf(key), chosen.join(', '), Object.entries(scores).map(([k, v]) => `${k}: ${sig(v)}`).join(' · ')]);
+  }
+  return rows.length ? table(['Task or split', 'Agent or strategy', 'Chosen', 'Every setting tried, its tuning score'], rows) : '<p class="note">No tuning in this folder.</p>';
+}
+function fedCharts() {
+  const mb = state.fx === 'mb';
+  for (const a of F.alphas) studyChart('fed-' + a, F.curves[a] || {}, 'acc', mb ? 'mb' : 'round', 'round',
+    axis(mb ? 'megabytes uploaded (log)' : 'round', {log: mb, integer: !mb}), axis('test accuracy', ACC_AXIS), pct, (v) => sig(v) + ' MB');
+}
+function fedSummary() {  // the study's table: accuracy, bytes, rounds to the target, the paired difference from dense FedAvg
+  const rows = F.summary.map((r) => [r.alpha, labelOf(r.strategy), r.seeds, pct(r.acc), r.vs_dense == null ? '—' : interval(100 * r.vs_dense, 100 * r.lo, 100 * r.hi, fixed(1)),
+    sig(r.bytes_up / 1e6), sig(r.bytes_down / 1e6), r.rounds_to_target == null ? 'never' : sig(r.rounds_to_target), r.up_to_target == null ? '—' : sig(r.up_to_target / 1e6), sig(r.select_forwards)]);
+  return table(['Split (α)', 'Strategy', 'Seeds', 'Accuracy (last 5)', 'vs dense, points [95%]', 'MB up', 'MB down', 'Rounds to target', 'MB up to target', 'Selection forwards'], rows) +
+    '<p class="note">Means over seeds. Accuracy: the mean of a run\'s last five evaluations; the difference from dense FedAvg is paired by seed. Bytes: every message as Flower sends it, selection\'s probes included.</p>';
+}
+
 // ------------------------------------------------------------------ page
 function render() {
   $$('.tabs button').forEach((b) => b.setAttribute('aria-selected', String(b.dataset.tab === state.tab)));
@@ -559,8 +605,11 @@ function setupKind() {  // a study's, a sweep's or a continual run's page: its t
   state.tab = $$('.tabs button').find((b) => !b.hidden).dataset.tab;
   if (D.kind === 'run') return;
   $('#cost').hidden = $('#overlay-label').hidden = true;
-  if (D.kind === 'continual') { $('#c-scenarios').innerHTML = C.scenarios.map((sc) => `<figure><figcaption>${esc(SCENARIO[sc] || sc)}</figcaption>` +
-    `<div class="chart"><canvas id="c-cont-${esc(sc)}"></canvas></div><p class="note" id="n-cont-${esc(sc)}"></p></figure>`).join(''); return; }
+  const figures = (ids) => ids.map(([id, c]) => `<figure><figcaption>${esc(c)}</figcaption>` +
+    `<div class="chart"><canvas id="c-${esc(id)}"></canvas></div><p class="note" id="n-${esc(id)}"></p></figure>`).join('');
+  if (D.kind === 'continual') { $('#c-scenarios').innerHTML = figures(C.scenarios.map((sc) => ['cont-' + sc, SCENARIO[sc] || sc])); return; }
+  if (D.kind === 'rl') { $('#r-tasks').innerHTML = figures(RL.tasks.map((t) => ['rl-' + t, t])); return; }
+  if (D.kind === 'federated') { $('#f-alphas').innerHTML = figures(F.alphas.map((a) => ['fed-' + a, a === 'iid' ? 'IID clients' : `Dirichlet α = ${a}`])); return; }
   $('#pages').innerHTML = D.kind === 'study' ? studyLinks() : sweepLinks(); $('#pages').hidden = false;
 }
 function setup() {
@@ -578,7 +627,7 @@ function setup() {
   $('#seed').addEventListener('change', (e) => { state.seed = e.target.value; render(); });
   $('#esys').addEventListener('change', (e) => { state.esys = e.target.value; render(); });
   $('#overlay').addEventListener('change', (e) => { state.overlay = e.target.checked; render(); });
-  for (const k of ['cost', 'metric', 'xaxis', 'cwhich']) $$(`input[name="${k}"]`).forEach((i) => i.addEventListener('change', () => { state[k] = i.value; render(); }));
+  for (const k of ['cost', 'metric', 'xaxis', 'cwhich', 'fx']) $$(`input[name="${k}"]`).forEach((i) => i.addEventListener('change', () => { state[k] = i.value; render(); }));
   render();
 }
 window.selPage = {data: D, state, charts, render, ready: false};
