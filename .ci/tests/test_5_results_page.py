@@ -432,7 +432,8 @@ def test_comm_hook_time(driver, tmp_path):
 
 # ---------------------------------------------------------------- one template for every kind of run
 CONTINUAL = ROOT/'results'/'continual'
-KINDS = {'benchmark': QUICK, 'selective': SELECTIVE, 'study': ROOT/'results'/'budget'/'clean', 'sweep': ROOT/'results'/'bandwidth', 'continual': CONTINUAL}
+KINDS = {'benchmark': QUICK, 'selective': SELECTIVE, 'study': ROOT/'results'/'budget'/'clean', 'sweep': ROOT/'results'/'bandwidth', 'continual': CONTINUAL,
+         'rl': ROOT/'results'/'rl_quick'}
 
 def page_data(folder): return json.loads(re.search(r'<script type="application/json" id="sel-data">(.*?)</script>', (folder/'index.html').read_text(), re.S)[1])
 
