@@ -29,7 +29,7 @@ QUICK = ROOT/'results'/'quick'
 PAGE = QUICK/'index.html'
 SELECTIVE = ROOT/'results'/'selective'
 DISTRIBUTED = ROOT/'results'/'distributed'
-COMMITTED = [p.parent for p in sorted(ROOT.glob('results/*/index.html')) if p.read_text().count('id="sel-data"') == 1]
+COMMITTED = [p.parent for p in sorted(ROOT.glob('results/**/index.html')) if p.read_text().count('id="sel-data"') == 1]  # a study's per-run pages too
 SEVERED = ['--proxy-server=http://127.0.0.1:9', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1']
 
 @pytest.fixture(scope='module')
@@ -133,9 +133,9 @@ def sweep(tmp_path_factory):
     return out
 
 # ---------------------------------------------------------------- tests
-@pytest.mark.parametrize('folder', COMMITTED, ids=[f.name for f in COMMITTED])
+@pytest.mark.parametrize('folder', COMMITTED, ids=[str(f.relative_to(ROOT/'results')) for f in COMMITTED])
 def test_committed_page_is_current(folder):
-    assert (folder/'index.html').read_text() == results_page_html(folder, page_systems(folder)), f'{folder.name}/index.html is stale: run write_results_page("results/{folder.name}")'
+    assert (folder/'index.html').read_text() == results_page_html(folder, page_systems(folder)), f'{folder.relative_to(ROOT)}/index.html is stale: run write_results_page("{folder.relative_to(ROOT)}")'
     assert (ROOT/'nbs'/'results_quick.html').resolve() == PAGE.resolve(), 'nbs/results_quick.html must link to results/quick/index.html'
 
 def test_from_disk_offline(driver):
