@@ -22,7 +22,7 @@ from flwr.server.strategy import FedAvg
 from flwr.server.workflow import DefaultWorkflow, SecAggPlusWorkflow
 from .record import machine_info, provenance
 from .faults import write_csv_atomic, write_text_atomic
-from .federated import FedCNN, LocalGrid, federation, local_train, weights_of, message_bytes, shared_support
+from .federated import FedCNN, LocalGrid, federation, local_train, weights_of, message_bytes, round_support
 
 # %% ../nbs/15c_fed_secagg.ipynb #a586bbbc
 class CountedGrid(LocalGrid):
@@ -46,7 +46,7 @@ class UpdateClient(NumPyClient):
         model = FedCNN(self.part.channels); w = weights_of(model)
         if self.train: local_train(model, self.part, 1, self.lr, self.batch, seed=self.seed)
         delta = weights_of(model) - w if self.train else 0.01 * torch.randn(w.numel(), generator=torch.Generator().manual_seed(self.seed))
-        if self.density < 1: delta = delta[shared_support(delta.numel(), max(1, round(self.density * delta.numel())), int(config.get('round_seed', 0)))]
+        if self.density < 1: delta = delta[round_support(delta.numel(), self.density, 0, int(config.get('server_round', 0)))]  # the run's support, the study's count
         return [delta.numpy()], len(self.part), {}
 
 # %% ../nbs/15c_fed_secagg.ipynb #4a820447
@@ -60,9 +60,9 @@ def measure_secagg(fed:dict, n_clients:int, density:float=1.0, secure:bool=True,
                    train:bool=False): # train the clients (seconds then include training), or send seeded random updates (the protocol's seconds alone)
     "Bytes down and up per round and client, and seconds per round, of FedAvg on every client with or without SecAgg+ (Flower's workflow and mod)."
     grid = CountedGrid(secagg_apps(fed, density, secure, train), n_clients)
-    n = weights_of(FedCNN(fed['test'].channels)).numel(); k = n if density >= 1 else max(1, round(density * n))
+    n = weights_of(FedCNN(fed['test'].channels)).numel(); k = n if density >= 1 else len(round_support(n, density, 0, 1))
     strategy = FedAvg(fraction_fit=1.0, fraction_evaluate=0.0, min_fit_clients=n_clients, min_available_clients=n_clients,
-                      initial_parameters=ndarrays_to_parameters([np.zeros(k, np.float32)]))
+                      on_fit_config_fn=lambda t: {'server_round': t}, initial_parameters=ndarrays_to_parameters([np.zeros(k, np.float32)]))
     ctx = LegacyContext(context=Context(run_id=0, node_id=0, node_config={}, state=RecordDict(), run_config={}), config=ServerConfig(num_rounds=rounds), strategy=strategy)
     workflow = DefaultWorkflow(fit_workflow=SecAggPlusWorkflow(num_shares=shares, reconstruction_threshold=threshold) if secure else None)
     log, level = logging.getLogger('flwr'), logging.getLogger('flwr').level
