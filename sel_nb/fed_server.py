@@ -129,15 +129,16 @@ def fed_round(run:FedRun, t:int, grid, st:dict, fed, state_dir):
     drop = set(np.random.default_rng([run.seed, t, 11]).permutation(chosen)[:round(run.dropout * len(chosen))].tolist())
     content = lambda n: RecordDict({'arrays': ArrayRecord({'weights': Array(w.numpy())}), 'config': round_config(run, t, state_dir, st['landed'].get(st['part_of'][n], -1))})
     replies, down, up = _send(grid, [st['node_of'][c] for c in chosen], 'train', content)
-    got = [r for r in replies if r.has_content() and int(r.content['metrics']['partition']) not in drop]  # a dropped client's upload never arrives
+    came = [r for r in replies if r.has_content() and int(r.content['metrics']['partition']) not in drop]  # a dropped client's upload never arrives
+    got = [r for r in came if 'update' in r.content]  # a client whose training diverged sends none
     n = sum(r.content['metrics']['n'] for r in got)
     s = FED_STRATEGIES[run.strategy]
     support = round_support(w.numel(), s.density, run.seed, t) if s.upload == 'randk' else None  # random-k's positions: the server draws them too
     if n: w = w + sum(decode_update(r.content['update'], w.numel(), support) * (r.content['metrics']['n'] / n) for r in got)
     for r in got: st['landed'][int(r.content['metrics']['partition'])] = t
     st['weights'] = w
-    return dict(round=t, chosen=len(chosen), aggregated=len(got), bytes_down=down, bytes_up=sum(message_bytes(r) for r in got),
-                forwards=sum(r.content['metrics']['forwards'] for r in got), time_s=time.perf_counter() - t0, **cost)
+    return dict(round=t, chosen=len(chosen), aggregated=len(got), bytes_down=down, bytes_up=sum(message_bytes(r) for r in came),
+                forwards=sum(r.content['metrics']['forwards'] for r in came), time_s=time.perf_counter() - t0, **cost)
 
 # %% ../nbs/15a_fed_server.ipynb #f410a8db
 ROW = ('round', 'chosen', 'aggregated', 'bytes_down', 'bytes_up', 'hello_down', 'hello_up', 'select_down', 'select_up', 'forwards',
@@ -225,4 +226,4 @@ def run_summary(run:FedRun, rows:list):
                 split=run.split, key=run.key, acc=rows[-1]['acc'], acc_last5=float(np.mean([a for r in rows if (a := r['acc']) == a][-5:])), rounds=len(rows), bytes_up=int(up[-1]), bytes_down=int(down[-1]),
                 rounds_to_target=None if hit is None else hit + 1, up_to_target=None if hit is None else int(up[hit]),
                 forwards=int(cum('forwards')[-1]), select_forwards=int(cum('select_client_forwards')[-1] + cum('select_server_forwards')[-1]),
-                time_s=float(cum('time_s')[-1]))
+                time_s=float(cum('time_s')[-1]), failed=int(sum(r['chosen'] - r['aggregated'] - round(run.dropout * r['chosen']) for r in rows)))  # updates lost but not to dropout: diverged

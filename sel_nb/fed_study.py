@@ -101,7 +101,8 @@ def fed_table(finals:list):
     df, rows = pd.DataFrame(finals), []
     for (a, s), g in df.groupby(['alpha', 'strategy'], sort=False):
         r = dict(alpha=a, strategy=s, label=FED_STRATEGIES[s].label, seeds=len(g), acc=g.acc_last5.mean(), bytes_up=g.bytes_up.mean(), bytes_down=g.bytes_down.mean(),
-                 rounds_to_target=g.rounds_to_target.mean(), up_to_target=g.up_to_target.mean(), select_forwards=g.select_forwards.mean())
+                 rounds_to_target=g.rounds_to_target.mean(), up_to_target=g.up_to_target.mean(), select_forwards=g.select_forwards.mean(),
+                 failed=g.failed.fillna(0).mean() if 'failed' in g else 0.0)  # runs written before the count had none (a diverged client then spoiled the run)
         ref = df[(df.alpha == a) & (df.strategy == 'dense')].set_index('seed').acc_last5
         d = (g.set_index('seed').acc_last5 - ref).dropna()
         if s != 'dense' and len(d):
