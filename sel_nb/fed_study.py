@@ -77,7 +77,7 @@ def one_run(cfg:FedConfig, run:FedRun, bar=None):
     return s
 
 # %% ../nbs/15b_fed_study.ipynb #ba751e18
-LR_STEP, EXTENSIONS = 2.0, 3  # a step past an edge of the learning rates; at most this many extensions of a grid
+LR_STEP, EXTENSIONS = 2.0, 8  # a step past an edge of the learning rates; at most this many extensions of a grid (3 left dense FedAvg at the edge, 5 local epochs)
 FED_STEPS = {1: lambda lr: (round(lr / LR_STEP, 10), round(lr * LR_STEP, 10)),  # `(epochs, lr)`: the learning rate halved or doubled, first
              0: lambda e: (e - 1 if e > 1 else None, e + 1)}  # then a local epoch fewer or more
 
