@@ -130,12 +130,13 @@ def fed_round(run:FedRun, t:int, grid, st:dict, fed, state_dir):
     content = lambda n: RecordDict({'arrays': ArrayRecord({'weights': Array(w.numpy())}), 'config': round_config(run, t, state_dir, st['landed'].get(st['part_of'][n], -1))})
     replies, down, up = _send(grid, [st['node_of'][c] for c in chosen], 'train', content)
     came = [r for r in replies if r.has_content() and int(r.content['metrics']['partition']) not in drop]  # a dropped client's upload never arrives
-    got = [r for r in came if 'update' in r.content]  # a client whose training diverged sends none
-    n = sum(r.content['metrics']['n'] for r in got)
+    sent = [r for r in came if 'update' in r.content]  # a client whose training diverged sends none
     s = FED_STRATEGIES[run.strategy]
     support = round_support(w.numel(), s.density, run.seed, t) if s.upload == 'randk' else None  # random-k's positions: the server draws them too
-    if n: w = w + sum(decode_update(r.content['update'], w.numel(), support) * (r.content['metrics']['n'] / n) for r in got)
-    for r in got: st['landed'][int(r.content['metrics']['partition'])] = t
+    got = [(r, u) for r in sent if torch.isfinite(u := decode_update(r.content['update'], w.numel(), support)).all()]  # and none that is not finite
+    n = sum(r.content['metrics']['n'] for r, _ in got)
+    if n: w = w + sum(u * (r.content['metrics']['n'] / n) for r, u in got)
+    for r, _ in got: st['landed'][int(r.content['metrics']['partition'])] = t
     st['weights'] = w
     return dict(round=t, chosen=len(chosen), aggregated=len(got), bytes_down=down, bytes_up=sum(message_bytes(r) for r in came),
                 forwards=sum(r.content['metrics']['forwards'] for r in came), time_s=time.perf_counter() - t0, **cost)

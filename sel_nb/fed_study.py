@@ -69,7 +69,11 @@ def one_run(cfg:FedConfig, run:FedRun, bar=None):
     "A run's summary: read when it is finished, else run (continuing from its checkpoint) and written."
     tag = f"{run.key}_seed{run.seed}" + ('_val' if run.split == 'val' else '')
     final, hist = cfg.out/'runs'/f'{tag}.json', cfg.out/'runs'/f'hist_{tag}.csv'
-    if final.exists(): return json.loads(final.read_text())
+    if final.exists():
+        s = json.loads(final.read_text())
+        if 'failed' not in s:  # written before lost updates were counted: count them in its history
+            h = pd.read_csv(hist); s['failed'] = int((h.chosen - h.aggregated - (run.dropout * h.chosen).round()).sum())
+        return s
     if bar is not None: bar.reset(total=run.preset.rounds); bar.set_description(tag)
     rows = run_rounds(run, cfg.engine, cfg.out/'ckpt'/f'{tag}.pt', cfg.out/'clients'/tag, bar)
     write_csv_atomic(hist, rows)
@@ -102,7 +106,7 @@ def fed_table(finals:list):
     for (a, s), g in df.groupby(['alpha', 'strategy'], sort=False):
         r = dict(alpha=a, strategy=s, label=FED_STRATEGIES[s].label, seeds=len(g), acc=g.acc_last5.mean(), bytes_up=g.bytes_up.mean(), bytes_down=g.bytes_down.mean(),
                  rounds_to_target=g.rounds_to_target.mean(), up_to_target=g.up_to_target.mean(), select_forwards=g.select_forwards.mean(),
-                 failed=g.failed.fillna(0).mean() if 'failed' in g else 0.0)  # runs written before the count had none (a diverged client then spoiled the run)
+                 failed=g.failed.mean())  # updates lost to diverged training, a run's mean
         ref = df[(df.alpha == a) & (df.strategy == 'dense')].set_index('seed').acc_last5
         d = (g.set_index('seed').acc_last5 - ref).dropna()
         if s != 'dense' and len(d):
