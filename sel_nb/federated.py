@@ -205,7 +205,7 @@ def fed_train(msg:Message, context:Context):
     old = weights_of(model)
     loss, fwd = local_train(model, part, int(c['epochs']), float(c['lr']), int(c['batch']), seed=int(c['seed']) * 1_000_003 + t * 1009 + partition)
     delta = weights_of(model) - old
-    if not torch.isfinite(delta.half() if c['upload'] == 'fp16' else delta).all():  # diverged (or past fp16's range): no update, one inf would spoil the average; state as it was
+    if not torch.isfinite(delta).all():  # training diverged on this client's data: no update, and its state (residual) as it was
         return Message(RecordDict({'metrics': MetricRecord({'n': len(part), 'loss': loss, 'forwards': fwd, 'partition': partition})}), reply_to=msg)
     back = st['in_flight'] if st['in_flight'] is not None and int(c['landed']) != st['in_flight_round'] else None  # the last upload never landed
     sparse, support = None, None
