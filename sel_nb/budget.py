@@ -222,12 +222,16 @@ def sample_losses(model:nn.Module, train:ImageSet, bs:int=1000):
 
 # %% ../nbs/05f_budget.ipynb #958eb02a
 @torch.no_grad()
-def check_loss_acc(model:nn.Module, train:ImageSet, idx:torch.Tensor, bs:int=1000):
+def check_loss_acc(model:nn.Module, train:ImageSet, idx:torch.Tensor, bs:int=1000,
+                   balanced:bool=False): # each class counts the same (the mean of the per-class means), however many it has
     "`(mean cross-entropy, accuracy)` of `model` on the samples `idx` of `train` (evaluation mode; one host read)."
     with eval_mode(model):
-        out = [(F.cross_entropy(p := model(x), y, reduction='sum'), (p.argmax(1) == y).sum()) for x, y in DeviceLoader(train, bs, idx=idx, device=next(model.parameters()).device)]
-    loss, hits = (torch.stack(t).sum().item() for t in zip(*out))
-    return loss / len(idx), hits / len(idx)
+        out = [(F.cross_entropy(p := model(x), y, reduction='none'), p.argmax(1) == y) for x, y in DeviceLoader(train, bs, idx=idx, device=next(model.parameters()).device)]
+    loss, hits = (torch.cat(t).double() for t in zip(*out))
+    if not balanced: return loss.mean().item(), hits.mean().item()
+    y = train.y[idx].to(loss.device)
+    per_class = lambda v: (torch.zeros(int(y.max()) + 1, dtype=v.dtype, device=v.device).index_add_(0, y, v) / torch.bincount(y))[torch.bincount(y) > 0]
+    return per_class(loss).mean().item(), per_class(hits).mean().item()
 
 class EarlyStopCB(Callback):
     "After each epoch, loss and accuracy on the `check` samples; the weights of the epoch with the lowest loss are kept, and the fit ends after `patience` epochs without a lower one."
@@ -235,11 +239,11 @@ class EarlyStopCB(Callback):
     def __init__(self, train:ImageSet, check:torch.Tensor, # the data, and the indices to check on
                  patience:int=3, # epochs without a lower check loss before it stops
                  min_epochs:int=0, # never stop before this many epochs
-                 bs:int=1000):
-        self.train, self.check, self.patience, self.min_epochs, self.bs = train, check, patience, min_epochs, bs
+                 bs:int=1000, balanced:bool=False): # the check's loss and accuracy as `check_loss_acc` with `balanced`
+        self.train, self.check, self.patience, self.min_epochs, self.bs, self.balanced = train, check, patience, min_epochs, bs, balanced
         self.accs, self.losses, self.best, self.best_epoch, self.state = [], [], -1.0, -1, None
     def after_epoch(self):
-        loss, acc = check_loss_acc(self.learn.model, self.train, self.check, self.bs)
+        loss, acc = check_loss_acc(self.learn.model, self.train, self.check, self.bs, self.balanced)
         self.losses.append(loss); self.accs.append(acc)
         if loss < min(self.losses[:-1], default=math.inf):  # the loss moves while accuracy on a small check split stays flat
             self.best, self.best_epoch, self.state = acc, len(self.accs) - 1, copy.deepcopy(self.learn.model.state_dict())
@@ -255,18 +259,21 @@ def train_irreducible(model:nn.Module, # a fresh network for the irreducible-los
                       max_epochs:int=30, # the cap on its epochs
                       patience:int=3, # epochs without a gain on the check split before it stops
                       min_epochs:int=10, # it runs at least this many epochs (or `max_epochs`, if fewer)
-                      seed:int=0):
-    "The irreducible-loss model, trained to convergence on `held`: dict of every training sample's loss under it, its check accuracy, its epochs and the executed FLOPs it cost."
+                      seed:int=0,
+                      balanced:bool=False): # for long-tailed classes: draw its batches class-balanced, and judge its check split with each class counting the same
+    "The irreducible-loss model, trained to convergence on `held`: dict of every training sample's loss under it, its check accuracy (per class too), its epochs and the executed FLOPs it cost."
     fit, check = holdout_split(train.y[held], 0.2, torch.Generator().manual_seed(seed + 17), floor=2)
     fit, check = held[fit], held[check]  # a fifth of each class checks, the rest trains
-    acct, stop = Accounting(model, tuple(train.x.shape[1:])), EarlyStopCB(train, check, patience, min(min_epochs, max_epochs))
-    Learner(model, cbs=[MetricsCB(), AccountingCB(acct), stop], train=train, lr=lr, bs=bs, seed=seed).fit([Phase('irreducible', DensePhase(fit, max_epochs))])
+    acct, stop = Accounting(model, tuple(train.x.shape[1:])), EarlyStopCB(train, check, patience, min(min_epochs, max_epochs), balanced=balanced)
+    epochs = BalancedPhase(fit, train.y, max_epochs, seed=seed) if balanced else DensePhase(fit, max_epochs)
+    Learner(model, cbs=[MetricsCB(), AccountingCB(acct), stop], train=train, lr=lr, bs=bs, seed=seed).fit([Phase('irreducible', epochs)])
     forwards = len(stop.accs) * len(check) + len(train)  # the checks after each epoch, then every training sample scored once
-    return dict(irreducible=sample_losses(model, train), accuracy=stop.best, epochs=len(stop.accs), best_epoch=stop.best_epoch + 1,
-                n_fit=len(fit), n_check=len(check), flops=acct.executed + forwards * acct.per_sample.forward)
+    per_class = [check_loss_acc(model, train, check[train.y[check] == c])[1] for c in train.y[check].unique()]
+    return dict(irreducible=sample_losses(model, train), accuracy=stop.best, class_accuracy=per_class, worst_class=min(per_class),
+                epochs=len(stop.accs), best_epoch=stop.best_epoch + 1, n_fit=len(fit), n_check=len(check), flops=acct.executed + forwards * acct.per_sample.forward)
 
 # %% ../nbs/05f_budget.ipynb #ccd7daf4
-IRREDUCIBLE_NUMBERS = ('accuracy', 'epochs', 'best_epoch', 'n_fit', 'n_check', 'flops')  # what its .json holds, beside its key
+IRREDUCIBLE_NUMBERS = ('accuracy', 'class_accuracy', 'worst_class', 'epochs', 'best_epoch', 'n_fit', 'n_check', 'flops')  # what its .json holds, beside its key
 
 def irreducible_cached(folder, # where the models are kept (None or '': nowhere, trained every time)
                        key:dict, # what makes one model: the regime's settings, the seed, the training labels' fingerprint
@@ -278,7 +285,7 @@ def irreducible_cached(folder, # where the models are kept (None or '': nowhere,
     if path.exists(): return {**torch.load(path, map_location=device, weights_only=True), 'cached': True}
     il = make()
     path.parent.mkdir(parents=True, exist_ok=True)
-    for p, write in ((path, lambda f: torch.save(il, f)), (path.with_suffix('.json'), lambda f: f.write_text(json.dumps({**key, **{k: il[k] for k in IRREDUCIBLE_NUMBERS}}, indent=1, default=str)))):
+    for p, write in ((path, lambda f: torch.save(il, f)), (path.with_suffix('.json'), lambda f: f.write_text(json.dumps({**key, **{k: il[k] for k in IRREDUCIBLE_NUMBERS if k in il}}, indent=1, default=str)))):
         tmp = p.with_name(f'.{p.name}.{os.getpid()}.tmp'); write(tmp); os.replace(tmp, p)  # whole or not at all
     return il
 
