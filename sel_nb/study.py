@@ -33,11 +33,11 @@ def half_width(d): # one number per seed (NaN dropped): a mean's samples or pair
     return t_quantile(len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d)) if len(d) > 1 else math.nan
 
 # %% ../nbs/09d_study.ipynb #60ad0860
-RESOLUTION = 0.01  # the smallest effect worth having: 1 point of accuracy; a tie wider than this is not measured
+RESOLUTION = 0.01  # the smallest effect worth having: 1 point of accuracy; a tie is an interval inside ±1 point, anything wider is not measured
 
 def paired(runs:pd.DataFrame, a:str, b:str, budget:float, col:str='test_full',
            budget_b:float=None, # the control's budget, if not `budget` (a contender read with its uncharged work charged)
-           resolution:float=RESOLUTION): # a tie whose interval's half-width is wider than this is "not measurable"
+           resolution:float=RESOLUTION): # a tie is an interval inside ±resolution; one that reaches past it is "not measurable"
     "`a − b` at `budget`, paired by seed: dict of mean, lo, hi (a 95% interval), half (its half-width), n, and the verdict."
     at = runs[~runs.natural]
     A, B = at[(at.budget == budget) & (at.experiment == a)], at[(at.budget == (budget if budget_b is None else budget_b)) & (at.experiment == b)]
@@ -46,7 +46,7 @@ def paired(runs:pd.DataFrame, a:str, b:str, budget:float, col:str='test_full',
     if n == 0: return None
     m = d.mean(); half = half_width(d)
     verdict = ('one seed: no verdict' if n < 2 else 'beats' if m - half > 0 else 'loses to' if m + half < 0
-               else 'tied with' if half <= resolution else f'not measurable with {n} seeds (±{half * 100:.1f} points)')
+               else 'tied with' if -resolution <= m - half and m + half <= resolution else f'not measurable with {n} seeds (±{half * 100:.1f} points)')
     return dict(mean=m, lo=m - half, hi=m + half, half=half, n=n, verdict=verdict)
 
 # %% ../nbs/09d_study.ipynb #73dc75dc
@@ -99,14 +99,15 @@ def charged_verdicts(runs:pd.DataFrame):
 
 # %% ../nbs/09d_study.ipynb #e29b4105
 def format_verdicts(runs:pd.DataFrame, title:str=''):
-    "The study's verdicts, as printed: per budget, the best system and each contender against each control."
+    "The study's verdicts, as printed: per budget, the best system and each contender against each control (\"beats\", \"loses to\", \"tied with\", or \"against … not measurable\")."
     v, best, lab = verdicts(runs), best_by_budget(runs), lambda k: SYSTEMS[k].label if k in SYSTEMS else k
     lines = [title] if title else []
     for b, r in best.iterrows():
         lines.append(f"budget {b:g}: best {lab(r.experiment)} {r['mean']:.1f}" + (f" ± {r['std']:.1f}%" if r['std'] == r['std'] else '%'))
         for _, x in v[v.budget == b].iterrows():
             spread = f" [{x.lo:+.2f}, {x.hi:+.2f}]" if x.n > 1 else ''
-            lines.append(f"  {lab(x.contender)} {x.verdict} {lab(x.control)}: {x['mean']:+.2f} points{spread}")
+            said = f"{x.verdict} {lab(x.control)}" if x.verdict in ('beats', 'loses to', 'tied with') else f"against {lab(x.control)}: {x.verdict}"
+            lines.append(f"  {lab(x.contender)} {said}: {x['mean']:+.2f} points{spread}")
     return '\n'.join(lines)
 
 # %% ../nbs/09d_study.ipynb #95d8f8a1
