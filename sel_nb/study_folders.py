@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['CHOICES', 'ENDS', 'NATURAL', 'IRREDUCIBLE', 'STEPS', 'system_grid', 'tuning_runs', 'choose_settings', 'chosen_sets',
            'budget_folder', 'budget_folders', 'study_parts', 'study_runs', 'irreducible_table', 'baseline_steps',
-           'study_commands', 'runs_at_chosen_rates']
+           'top_settings', 'study_commands', 'runs_at_chosen_rates']
 
 # %% ../nbs/08b_study_folders.ipynb #eec8af14
 import itertools, json, math, shlex
@@ -42,8 +42,9 @@ CHOICES = 'choices.csv'  # the tuned settings' table, in the validation folder
 ENDS = {'rho_ratio': 0.9}  # where a grid stops by design: past RHO-LOSS's ratio 0.9 it drops fewer than 1 in 10 of what it scores, and at 1 it scores nothing (dense training)
 
 def choose_settings(val:Path, # the validation folder: <regime>/<system>/<run name>/budget_<b>/summary_runs.csv
-                    defaults:dict=None): # the preset's value of a setting some of a system's runs leave out (`batch_size`, when a regime adds it)
-    "Per regime, system and budget: the settings with the best mean validation accuracy, its mean and spread, which of them sit at an edge of the values tried, and which at the end of their axis (`ENDS`: a finding, not a grid to extend)."
+                    defaults:dict=None, # the preset's value of a setting some of a system's runs leave out (`batch_size`, when a regime adds it)
+                    grid_budgets=None): # the budgets the whole grid ran at (default: every budget): edges are judged there only
+    "Per regime, system and budget: the settings with the best mean validation accuracy among those run with the most seeds, its mean and spread, which of them sit at an edge of the values tried, and which at the end of their axis (`ENDS`: a finding, not a grid to extend)."
     rows = []
     for f in sorted(Path(val).glob('*/*/*/budget_*/summary_runs.csv')):
         regime, system, name = f.parts[-5:-2]
@@ -58,14 +59,17 @@ def choose_settings(val:Path, # the validation folder: <regime>/<system>/<run na
         for n in names:
             if missing := [k for k in keys - set(sets[n]) if k not in (defaults or {})]: raise ValueError(f"{system} in {regime}: run {n} leaves out {missing[0]}, and no default was given for it")
             sets[n] = {k: sets[n].get(k, float((defaults or {}).get(k, 0))) for k in sorted(keys, key=lambda k: (k != 'lr', k))}
-    best = runs.loc[runs.groupby(['regime', 'system', 'budget'])['acc'].idxmax()].reset_index(drop=True)
+    group = ['regime', 'system', 'budget']
+    most = runs[runs.n == runs.groupby(group).n.transform('max')]  # a setting confirmed with more seeds is judged against its peers only
+    best = most.loc[most.groupby(group)['acc'].idxmax()].reset_index(drop=True)
     def edge(r): # the settings of a best run at the lowest or highest value tried for its system in its regime (one value tried is no edge; an end is none)
+        if grid_budgets is not None and r.budget not in grid_budgets: return ''
         tried = [sets[n] for n in runs.name[(runs.regime == r.regime) & (runs.system == r.system) & (runs.budget == r.budget)]]
         return ' '.join(k for k, v in sets[r['name']].items()
                         if len(vals := sorted({t[k] for t in tried})) > 1 and v in (vals[0], vals[-1]) and v != ENDS.get(k))
     best['edge'] = [edge(r) for _, r in best.iterrows()]
     best['end'] = [' '.join(k for k, v in sets[n].items() if v == ENDS.get(k)) for n in best.name]
-    best['tried'] = runs.groupby(['regime', 'system', 'budget']).size().values
+    best['tried'] = runs.groupby(group).size().values
     return best.rename(columns=dict(name='settings'))
 
 def chosen_sets(choices:pd.DataFrame, regime:str, system:str, budget:float):
@@ -139,15 +143,25 @@ def baseline_steps(out:Path): # a study folder
     return steps
 
 # %% ../nbs/08b_study_folders.ipynb #27eb3684
-STEPS = ('validate', 'study')  # the parts of a study that run `sel_bench`
+STEPS = ('validate', 'confirm', 'budgets', 'study')  # the parts of a study that run `sel_bench`
 
-def _bench(cfg:dict, out:Path, system:str, budgets, seeds, sets, validation:int=None):
-    "One `sel_bench` command line of a study (resumable, its log beside its folder)."
+def _bench(cfg:dict, out:Path, system:str, budgets, seeds, sets, validation:int=None, log:str=''):
+    "One `sel_bench` command line of a study (resumable, its log beside its folder: `<folder><log>.log`)."
     args = ['.venv/bin/sel_bench', '--preset', cfg['preset'], '--no-progress', '--resume', '--experiments', system,
             '--budgets', *(f'{b:g}' for b in budgets), '--seeds', *map(str, seeds), '--out', str(out)]
     args += ['--validation', str(validation)] if validation else []
     args += ['--set', *sets] if sets else []
-    return ' '.join(shlex.quote(a) for a in args) + f' > {shlex.quote(str(out))}.log 2>&1'
+    return ' '.join(shlex.quote(a) for a in args) + f' > {shlex.quote(str(out) + log)}.log 2>&1'
+
+def top_settings(folder:Path, # a regime's validation folder: <system>/<settings>/budget_<b>/summary_runs.csv
+                 system:str, k:int, # the system, and how many
+                 budget:float, seeds): # the tuning budget, and the tuning seeds: later seeds do not reorder them
+    "The names of a system's `k` best settings in a regime by mean validation accuracy over the tuning seeds at the tuning budget (ties in name order)."
+    acc = {}
+    for f in sorted(Path(folder).glob(f'{system}/*/budget_{budget:g}/summary_runs.csv')):
+        r = pd.read_csv(f)
+        if len(r := r[r.seed.isin(seeds)]): acc[f.parts[-3]] = r.test_full.mean()
+    return sorted(acc, key=lambda n: -acc[n])[:k]
 
 def study_commands(cfg:dict, # the study's configuration (`.ci/budget_full.json`)
                    step:str, # one of `STEPS`
@@ -160,11 +174,19 @@ def study_commands(cfg:dict, # the study's configuration (`.ci/budget_full.json`
     out, t, cmds = Path(cfg['out']), cfg['tuning'], []
     for regime in regimes or cfg['regimes']:
         systems, base = cfg['systems'] + cfg.get('regime_systems', {}).get(regime, []), cfg['fixed'] + cfg['regimes'][regime]
+        val = Path(f"{cfg['out']}_validation")/regime
         if step == 'validate':
-            val = Path(f"{cfg['out']}_validation")/regime
             for r in tuning_runs(dict(t, systems=systems), regime):
                 sets = base + [f'{k}={v:g}' for k, v in r['sets'].items()] + [f'rho_cache={val/IRREDUCIBLE}']
                 cmds.append(_bench(cfg, val/r['system']/r['name'], r['system'], [b for b in t['budgets'] if budgets is None or b in budgets], t['seeds'], sets, t['validation']))
+            continue
+        if step in ('confirm', 'budgets'):  # each system's best settings again: more seeds at the tuning budget, or the tuning seeds at the others
+            c = t['confirm']
+            for s in systems:
+                for name in top_settings(val, s, c['top'], t['budgets'][0], t['seeds']):
+                    sets = base + name.split(',') + [f'rho_cache={val/IRREDUCIBLE}']
+                    bs, seeds = (t['budgets'], c['seeds']) if step == 'confirm' else (c['budgets'], t['seeds'])
+                    cmds.append(_bench(cfg, val/s/name, s, [b for b in bs if budgets is None or b in budgets], seeds, sets, t['validation'], log=f'.{step}'))
             continue
         for b in [float(b) for b in cfg['seeds'] if budgets is None or float(b) in budgets]:
             for s in systems:
