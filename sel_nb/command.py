@@ -73,12 +73,13 @@ def open_study(out:Path, # the study's results folder
 # %% ../nbs/07b_command.ipynb #9d08cd45
 def steps_past_edge(best:tuple, # the best setting
                     settings:list, # the settings tried, tuples like `best`
-                    steps:dict): # axis (a position in the tuple) -> value -> (one step down, one step up), None where there is none; in the order to try
+                    steps:dict, # axis (a position in the tuple) -> value -> (one step down, one step up), None where there is none; in the order to try
+                    single:bool=False): # an axis tuned elsewhere in the grid but tried at one value through `best` is an edge on both sides
     "The settings one step past `best` on each axis where it sits at an edge of the values tried there (the other axes as in `best`), not tried yet."
     more = []
     for i, step in steps.items():
         tried = sorted({s[i] for s in settings if s[:i] + s[i + 1:] == best[:i] + best[i + 1:]})
-        if len(tried) < 2: continue  # a grid of one value on this axis has no edge
+        if len(tried) < 2 and not (single and len({s[i] for s in settings}) > 1): continue  # one value on this axis has no edge, unless `single`
         for edge, v in zip((tried[0], tried[-1]), step(best[i])):
             if best[i] == edge and v is not None: more.append(best[:i] + (v,) + best[i + 1:])
     return [m for m in more if m not in settings]
@@ -87,13 +88,14 @@ def steps_past_edge(best:tuple, # the best setting
 def search_past_edges(settings:list, # the grid, tuples
                       score, # setting -> a number, higher is better (each setting is scored once)
                       steps:dict, # as in `steps_past_edge`
-                      extensions:int=3): # at most this many extensions of the grid
+                      extensions:int=3, # at most this many extensions of the grid
+                      single:bool=False): # as in `steps_past_edge`
     "The best setting (the first of equals, in the grid's order), the grid extended past an edge where the best sits; and every setting's score, in the order they were scored."
     scores = {}
     for _ in range(extensions + 1):
         for s in settings:
             if s not in scores: scores[s] = score(s)
         best = max(settings, key=scores.get)
-        if not (more := steps_past_edge(best, settings, steps)): break
+        if not (more := steps_past_edge(best, settings, steps, single)): break
         settings = settings + more
     return best, scores

@@ -91,13 +91,17 @@ def settings_past_edge(best:tuple, settings:list): # `(epochs, lr)`, the setting
 
 # %% ../nbs/15b_fed_study.ipynb #3c3c120e
 def tune(cfg:FedConfig, alpha:str, strategy:str='dense', bar=None):
-    "The local epochs and learning rate with which `strategy` has the best accuracy (mean of its last five evaluations) on the validation split, tuning seed (the grid extended past an edge where the best sits, `EXTENSIONS` times at most); every setting's."
+    "The local epochs and learning rate with which `strategy` has the best accuracy (mean of its last five evaluations) on the validation split, tuning seed, among the settings that lost no update to diverged training (the grid extended past an edge where the best sits, and around a setting tried at one value of an axis, `EXTENSIONS` times at most); every setting's accuracy, and the updates each lost where it lost any."
     p = FED_PRESETS[cfg.preset]
     settings = [(e, lr) for e in (cfg.tune_epochs or (p.epochs,)) for lr in (cfg.tune_lrs or (p.lr,))]
-    if len(settings) == 1: return settings[0], {}
-    score = lambda st: one_run(cfg, FedRun(strategy, _alpha(alpha), cfg.tune_seed, p, epochs=st[0], lr=st[1], split='val'), bar)['acc_last5']
-    best, acc = search_past_edges(settings, score, FED_STEPS, EXTENSIONS)
-    return best, {f'e{e}_lr{lr:g}': a for (e, lr), a in acc.items()}
+    if len(settings) == 1: return settings[0], {}, {}
+    runs = {}
+    def score(st): # a setting that lost an update sits at the edge of divergence: it is not chosen
+        r = runs[st] = one_run(cfg, FedRun(strategy, _alpha(alpha), cfg.tune_seed, p, epochs=st[0], lr=st[1], split='val'), bar)
+        return r['acc_last5'] if not r.get('failed') else -math.inf
+    best, _ = search_past_edges(settings, score, FED_STEPS, EXTENSIONS, single=True)
+    key = lambda e, lr: f'e{e}_lr{lr:g}'
+    return best, {key(*st): r['acc_last5'] for st, r in runs.items()}, {key(*st): r['failed'] for st, r in runs.items() if r.get('failed')}
 
 # %% ../nbs/15b_fed_study.ipynb #d8e2da21
 def fed_table(finals:list):
@@ -157,8 +161,8 @@ def run_fed_study(cfg:FedConfig, log=print):
         bar, finals, tuned = tqdm(unit='round', disable=not cfg.progress, dynamic_ncols=True), [], {}
         for a in cfg.alphas:
             for s in cfg.strategies:
-                (e, lr), scores = tune(cfg, a, s if cfg.tune_each else 'dense', bar)
-                tuned.setdefault(a, {})[s] = dict(epochs=e, lr=lr, val_acc=scores); write_text_atomic(cfg.out/'tuned.json', json.dumps(tuned, indent=1))
+                (e, lr), scores, failed = tune(cfg, a, s if cfg.tune_each else 'dense', bar)
+                tuned.setdefault(a, {})[s] = dict(epochs=e, lr=lr, val_acc=scores, failed=failed); write_text_atomic(cfg.out/'tuned.json', json.dumps(tuned, indent=1))
                 finals += [one_run(cfg, FedRun(s, _alpha(a), seed, FED_PRESETS[cfg.preset], cfg.dropout, e, lr), bar) for seed in cfg.seeds]
         bar.close()
         return write_fed_report(cfg, finals, log)
