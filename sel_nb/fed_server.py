@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['FED_STRATEGIES', 'FED_PRESETS', 'OUTLIER', 'ROW', 'ENGINES', 'server_app', 'FedStrategy', 'FedPreset', 'FedRun',
-           'round_config', 'hello', 'server_embarrassment', 'choose_clients', 'evaluate', 'kept_updates', 'fed_round',
-           'run_fed', 'run_rounds', 'simulate', 'fed_server_main', 'flower_app', 'run_summary']
+           'round_config', 'hello', 'server_embarrassment', 'candidates', 'choose_clients', 'evaluate', 'kept_updates',
+           'fed_round', 'run_fed', 'run_rounds', 'simulate', 'fed_server_main', 'flower_app', 'run_summary']
 
 # %% ../nbs/15a_fed_server.ipynb #44d9148f
 import dataclasses, math, time
@@ -63,12 +63,13 @@ class FedRun:
     def key(self): return f"{self.strategy}_a{'iid' if self.alpha is None else f'{self.alpha:g}'}_e{self.epochs}_lr{self.lr:g}" + (f"_drop{self.dropout:g}" if self.dropout else '')
 
 # %% ../nbs/15a_fed_server.ipynb #e1fe0a83
-def round_config(run:FedRun, t:int, state_dir, landed:int=-1):
+def round_config(run:FedRun, t:int, state_dir, landed:int=-1,
+                 cached:bool=False): # the client trains from the weights this round's loss query brought it (the message carries none)
     "The `ConfigRecord` a client gets with round `t`: the federation, the round, local training and upload."
     s, p = FED_STRATEGIES[run.strategy], run.preset
     return ConfigRecord({'dataset': p.dataset, 'clients': p.clients, 'alpha': -1.0 if run.alpha is None else float(run.alpha), 'seed': run.seed,
                          'round': t, 'epochs': run.epochs, 'lr': run.lr, 'batch': p.batch, 'upload': s.upload, 'density': s.density,
-                         'state_dir': str(state_dir), 'landed': landed})
+                         'state_dir': str(state_dir), 'landed': landed, 'cached': int(cached)})
 
 # %% ../nbs/15a_fed_server.ipynb #d78ada9e
 def _send(grid, nodes, kind, content_of):
@@ -94,13 +95,19 @@ def server_embarrassment(weights, fed):
     with torch.no_grad(): E, _ = pc_embarrassment(model(as_inputs(fed['server'])), fed['server'].y, len(fed['test'].classes))
     return torch.nan_to_num(E).numpy()
 
+# %% ../nbs/15a_fed_server.ipynb #5cc6cb35
+def candidates(run:FedRun, t:int, counts:dict): # each part's label counts (`hello`)
+    "Round `t`'s candidates for a selection by loss or by embarrassment: `candidates` parts drawn without replacement, each with chance in proportion to its images (Power-of-Choice's draw, Cho et al. 2020)."
+    sizes = np.array([counts[c].sum() for c in range(run.preset.clients)], dtype=float)
+    return sorted(np.random.default_rng([run.seed, t, 7]).choice(run.preset.clients, run.preset.candidates, replace=False, p=sizes / sizes.sum()).tolist())
+
 # %% ../nbs/15a_fed_server.ipynb #b2048cdf
 def choose_clients(run:FedRun, t:int, grid, weights, fed, counts, node_of, state_dir):
-    "The round's clients (parts), and what choosing them cost: bytes down and up, forwards on clients and on the server."
+    "The round's clients (parts), and what choosing them cost: bytes down and up, forwards on clients and on the server. Power-of-Choice's candidates keep the weights they were sent."
     p, s = run.preset, FED_STRATEGIES[run.strategy]
     rng = np.random.default_rng([run.seed, t, 7])
     if s.select == 'random': return sorted(rng.choice(p.clients, p.per_round, replace=False).tolist()), dict()
-    cand = sorted(rng.choice(p.clients, p.candidates, replace=False).tolist())
+    cand = candidates(run, t, counts)
     if s.select == 'poc':
         content = lambda n: RecordDict({'arrays': ArrayRecord({'weights': Array(weights.numpy())}), 'config': round_config(run, t, state_dir)})
         replies, down, up = _send(grid, [node_of[c] for c in cand], 'query.loss', content)
@@ -133,19 +140,22 @@ def kept_updates(decoded:list): # `(reply, update)` pairs of one round
 
 # %% ../nbs/15a_fed_server.ipynb #b1a274d5
 def fed_round(run:FedRun, t:int, grid, st:dict, fed, state_dir):
-    "Round `t`: choose, send the weights, aggregate the survivors' updates (weighted by their images); a row of what it cost."
+    "Round `t`: choose, send the weights (not again to a client that has them from its loss query), aggregate the survivors' updates (weighted by their images; one vote each where the candidates were drawn by size); a row of what it cost."
     t0, w = time.perf_counter(), st['weights']
     chosen, cost = choose_clients(run, t, grid, w, fed, st['counts'], st['node_of'], state_dir)
     drop = set(np.random.default_rng([run.seed, t, 11]).permutation(chosen)[:round(run.dropout * len(chosen))].tolist())
-    content = lambda n: RecordDict({'arrays': ArrayRecord({'weights': Array(w.numpy())}), 'config': round_config(run, t, state_dir, st['landed'].get(st['part_of'][n], -1))})
+    s = FED_STRATEGIES[run.strategy]
+    landed = lambda n: st['landed'].get(st['part_of'][n], -1)
+    if s.select == 'poc': content = lambda n: RecordDict({'config': round_config(run, t, state_dir, landed(n), cached=True)})  # it has them
+    else: content = lambda n: RecordDict({'arrays': ArrayRecord({'weights': Array(w.numpy())}), 'config': round_config(run, t, state_dir, landed(n))})
     replies, down, up = _send(grid, [st['node_of'][c] for c in chosen], 'train', content)
     came = [r for r in replies if r.has_content() and int(r.content['metrics']['partition']) not in drop]  # a dropped client's upload never arrives
     sent = [r for r in came if 'update' in r.content]  # a client whose training diverged sends none
-    s = FED_STRATEGIES[run.strategy]
     support = round_support(w.numel(), s.density, run.seed, t) if s.upload == 'randk' else None  # random-k's positions: the server draws them too
     got, ratio = kept_updates([(r, decode_update(r.content['update'], w.numel(), support)) for r in sent])  # nor a diverged one the client let through
-    n = sum(r.content['metrics']['n'] for r, _ in got)
-    if n: w = w + sum(u * (r.content['metrics']['n'] / n) for r, u in got)
+    vote = (lambda r: 1) if s.select != 'random' else (lambda r: r.content['metrics']['n'])  # drawn by size already: each counts once
+    n = sum(vote(r) for r, _ in got)
+    if n: w = w + sum(u * (vote(r) / n) for r, u in got)
     for r, _ in got: st['landed'][int(r.content['metrics']['partition'])] = t
     st['weights'] = w
     return dict(round=t, chosen=len(chosen), aggregated=len(got), bytes_down=down, bytes_up=sum(message_bytes(r) for r in came),

@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['UPLOADS', 'client_app', 'dirichlet_split', 'FedCNN', 'federation', 'as_inputs', 'weights_of', 'set_weights',
            'shared_support', 'round_support', 'encode_update', 'decode_update', 'message_bytes', 'client_state_file',
-           'load_client_state', 'save_client_state', 'local_train', 'LocalGrid', 'fed_hello', 'fed_loss', 'fed_train']
+           'load_client_state', 'save_client_state', 'local_train', 'query_file', 'queried_weights', 'LocalGrid',
+           'fed_hello', 'fed_loss', 'fed_train']
 
 # %% ../nbs/15_federated.ipynb #75651a4a
 import copy, functools, math
@@ -147,17 +148,29 @@ def local_train(model, part, epochs:int, lr:float, batch:int, seed:int):
             losses.append(loss.detach())
     return float(torch.stack(losses).mean()) if losses else float('nan'), epochs * len(y)
 
+# %% ../nbs/15_federated.ipynb #72a2af78
+def query_file(state_dir, partition:int):
+    "Where a client keeps the weights its last loss query brought."
+    return Path(state_dir)/f'query{partition}.pt'
+
+def queried_weights(state_dir, partition:int, round:int):
+    "The weights round `round`'s loss query brought this client: a Power-of-Choice client it then chooses trains from them, and the model is not sent twice."
+    ck = load_checkpoint(query_file(state_dir, partition))
+    if ck is None or ck['round'] != round: raise ValueError(f"client {partition} holds no weights from round {round}'s loss query (told to train from them)")
+    return ck['weights']
+
 # %% ../nbs/15_federated.ipynb #07f04cd7
 client_app = ClientApp()
 
 def _setup(msg, context):
-    "What every message handler starts from: the server's config, this node's part (its `partition-id`), its index, and the model with the weights the message carries."
+    "What every message handler starts from: the server's config, this node's part (its `partition-id`), its index, and the model with the weights the message carries (or, told `cached`, the ones this round's loss query brought)."
     c = msg.content['config']
     alpha = None if c['alpha'] < 0 else c['alpha']
     fed = federation(c['dataset'], c['clients'], alpha, c['seed'])
     partition = int(context.node_config['partition-id'])
     model = FedCNN(fed['test'].channels, len(fed['test'].classes))
     if 'arrays' in msg.content: set_weights(model, torch.from_numpy(msg.content['arrays']['weights'].numpy().copy()))
+    elif 'cached' in c and c['cached']: set_weights(model, queried_weights(c['state_dir'], partition, int(c['round'])))
     return c, fed['parts'][partition], partition, model
 
 # %% ../nbs/15_federated.ipynb #d7872891
@@ -189,8 +202,9 @@ def fed_hello(msg:Message, context:Context):
 # %% ../nbs/15_federated.ipynb #8c757497
 @client_app.query('loss')
 def fed_loss(msg:Message, context:Context):
-    "A candidate's loss of the server's weights on its own images (Power-of-Choice), and the forwards it took."
+    "A candidate's loss of the server's weights on its own images (Power-of-Choice), and the forwards it took; it keeps the weights, in case it is chosen."
     c, part, partition, model = _setup(msg, context)
+    if 'state_dir' in c: save_torch_atomic(dict(round=int(c['round']), weights=weights_of(model)), query_file(c['state_dir'], partition))
     model.eval()
     with torch.no_grad(): loss = float(F.cross_entropy(model(as_inputs(part)), part.y)) if len(part) else 0.0
     return Message(RecordDict({'metrics': MetricRecord({'partition': partition, 'loss': loss, 'forwards': len(part)})}), reply_to=msg)

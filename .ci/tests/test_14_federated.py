@@ -9,7 +9,7 @@ from flwr.app import Array, ArrayRecord, ConfigRecord, Message, RecordDict
 from sel_nb.comm import GuiltSparseState
 from sel_nb.faults import inject_faults
 from sel_nb.federated import LocalGrid, client_app, encode_update, decode_update, load_client_state, round_support, weights_of, FedCNN, federation
-from sel_nb.fed_server import FED_PRESETS, FedRun, choose_clients, hello, round_config, run_fed, server_embarrassment
+from sel_nb.fed_server import FED_PRESETS, FedRun, candidates, choose_clients, hello, round_config, run_fed, server_embarrassment
 from conftest import ROOT, BIN
 
 SMOKE = FED_PRESETS['smoke']
@@ -37,18 +37,16 @@ def _grid(tmp):
     node_of, counts, _ = hello(run, grid, tmp)
     return run, grid, node_of, counts, federation(SMOKE.dataset, SMOKE.clients, 0.1, 0)
 
-def _candidates(t, seed=0): return sorted(np.random.default_rng([seed, t, 7]).choice(SMOKE.clients, SMOKE.candidates, replace=False).tolist())
-
 def test_power_of_choice_chooses_the_highest_loss_candidates(tmp_path):
     run, grid, node_of, counts, fed = _grid(tmp_path)
     for t in (1, 2, 3):
         w = weights_of(FedCNN()) if t == 1 else torch.randn(weights_of(FedCNN()).numel()) * 0.05
         chosen, cost = choose_clients(run, t, grid, w, fed, counts, node_of, tmp_path)
         ask = lambda c: Message(RecordDict({'arrays': ArrayRecord({'weights': Array(w.numpy())}), 'config': round_config(run, t, tmp_path)}), dst_node_id=node_of[c], message_type='query.loss')
-        loss = {c: grid.send_and_receive([ask(c)])[0].content['metrics']['loss'] for c in _candidates(t)}
+        loss = {c: grid.send_and_receive([ask(c)])[0].content['metrics']['loss'] for c in candidates(run, t, counts)}
         assert chosen == sorted(sorted(loss, key=lambda c: -loss[c])[:SMOKE.per_round])
         assert min(loss[c] for c in chosen) >= max(loss[c] for c in loss if c not in chosen)
-        assert cost['select_client_forwards'] == sum(len(fed['parts'][c]) for c in _candidates(t))
+        assert cost['select_client_forwards'] == sum(len(fed['parts'][c]) for c in candidates(run, t, counts))
 
 def test_embarrassment_selection_chooses_the_most_embarrassing_data(tmp_path):
     run, grid, node_of, counts, fed = _grid(tmp_path)
@@ -56,7 +54,7 @@ def test_embarrassment_selection_chooses_the_most_embarrassing_data(tmp_path):
     w = torch.randn(weights_of(FedCNN()).numel()) * 0.05
     chosen, cost = choose_clients(run, 1, grid, w, fed, counts, node_of, tmp_path)
     E = server_embarrassment(w, fed)
-    score = {c: (counts[c] * E).sum() / max(counts[c].sum(), 1) for c in _candidates(1)}
+    score = {c: (counts[c] * E).sum() / max(counts[c].sum(), 1) for c in candidates(run, 1, counts)}
     assert chosen == sorted(sorted(score, key=lambda c: -score[c])[:SMOKE.per_round])
     assert cost == dict(select_server_forwards=len(fed['server']))
 
