@@ -26,7 +26,7 @@ class FedStrategy:
     "A federated strategy: how clients upload and how the server chooses them."
     upload:str='dense' # one of UPLOADS
     density:float=1.0 # share of entries a top-k upload sends
-    select:str='random' # 'random', 'poc' (Power-of-Choice: highest local loss) or 'embarrassed' (server's per-class embarrassment × client's label counts)
+    select:str='random' # 'random', 'poc' (Power-of-Choice: highest local loss), 'embarrassed' (server's per-class embarrassment × client's label counts) or 'shuffled' (the same with the embarrassment shuffled across classes: its control)
     label:str=''
     color:str='#7f7f7f' # its colour on the results page
 
@@ -38,6 +38,7 @@ FED_STRATEGIES = {
     'rand1': FedStrategy('randk', 0.01, label='random-k 1% (shared support) + error feedback', color='#937860'),
     'poc': FedStrategy('dense', select='poc', label='Power-of-Choice, dense', color='#55a868'),
     'embarrassed': FedStrategy('dense', select='embarrassed', label='embarrassment-weighted, dense', color='#da8bc3'),
+    'shuffled': FedStrategy('dense', select='shuffled', label='embarrassment shuffled across classes, dense (control)', color='#b0b0b0'),
     'top1_poc': FedStrategy('topk', 0.01, 'poc', label='top-k 1% + Power-of-Choice', color='#2f4f2f'),
     'top1_embarrassed': FedStrategy('topk', 0.01, 'embarrassed', label='top-k 1% + embarrassment-weighted', color='#ccb974'),
 }
@@ -114,8 +115,9 @@ def choose_clients(run:FedRun, t:int, grid, weights, fed, counts, node_of, state
         loss = {int(r.content['metrics']['partition']): r.content['metrics']['loss'] for r in replies if r.has_content()}
         score = [loss.get(c, -math.inf) for c in cand]
         cost = dict(select_down=down, select_up=up, select_client_forwards=sum(r.content['metrics']['forwards'] for r in replies if r.has_content()))
-    else:
+    else:  # a client's data weighted by the server's per-class embarrassment; the control shuffles which class has which
         E = server_embarrassment(weights, fed)
+        if s.select == 'shuffled': E = E[np.random.default_rng([run.seed, t, 13]).permutation(len(E))]
         score = [float((counts[c] * E).sum() / max(counts[c].sum(), 1)) for c in cand]
         cost = dict(select_server_forwards=len(fed['server']))
     top = np.argsort(-np.asarray(score), kind='stable')[:p.per_round]

@@ -78,7 +78,7 @@ def one_run(cfg:FedConfig, run:FedRun, bar=None):
     if bar is not None: bar.reset(total=run.preset.rounds); bar.set_description(tag)
     rows = run_rounds(run, cfg.engine, cfg.out/'ckpt'/f'{tag}.pt', cfg.out/'clients'/tag, bar)
     write_csv_atomic(hist, rows)
-    s = run_summary(run, rows); write_text_atomic(final, json.dumps(s, indent=1))
+    s = dict(run_summary(run, rows), code=provenance()); write_text_atomic(final, json.dumps(s, indent=1))  # the code it ran: a change of guard or codec shows
     return s
 
 # %% ../nbs/15b_fed_study.ipynb #ba751e18
@@ -148,7 +148,7 @@ def fed_table(finals:list,
 
 # %% ../nbs/15b_fed_study.ipynb #df25cf47
 CONTRASTS = (('fp16', 'dense'), ('top1', 'dense'), ('top0.1', 'top1'), ('rand1', 'top1'), ('poc', 'dense'), ('embarrassed', 'dense'),
-             ('embarrassed', 'poc'), ('top1_poc', 'top1'), ('top1_embarrassed', 'top1'), ('top1_embarrassed', 'top1_poc'))  # (contender, control)
+             ('embarrassed', 'poc'), ('embarrassed', 'shuffled'), ('top1_poc', 'top1'), ('top1_embarrassed', 'top1'), ('top1_embarrassed', 'top1_poc'))  # (contender, control)
 
 def fed_contrasts(finals:list):
     "Per split, each of `CONTRASTS` whose two strategies ran: the paired difference in accuracy (mean of the last five evaluations), its 95% interval and the verdict."
