@@ -54,6 +54,7 @@ class Preset:
     rho_holdout:float=0.1 # RHO-LOSS: share of each class held back to train the irreducible-loss model (at least 20 images of a class)
     rho_lr:float=1e-3 # RHO-LOSS: the irreducible-loss model's Adam learning rate
     rho_max_epochs:int=30 # RHO-LOSS: the cap on the irreducible-loss model's epochs (it stops early on a split of its holdout)
+    rho_batch:int=64 # RHO-LOSS: the irreducible-loss model's batch size, fixed (RHO-LOSS's own batch size may be tuned; one model serves them all)
     rho_cache:str='' # RHO-LOSS: folder keeping one irreducible-loss model per seed and regime, reused across budgets ('': none)
     logit_tau:float=1.0 # logit-adjusted loss: the weight τ of the log class shares
     seeds:tuple=(0,) # default seeds

@@ -197,12 +197,12 @@ def rho_prepare(s:RunSetup, train):
     rest, held = holdout_split(train.y, p.rho_holdout, torch.Generator().manual_seed(s.seed))
     balanced = p.imbalance > 1  # else it never learns the tail's classes, and their samples all look reducible
     key = dict(seed=s.seed, dataset=p.dataset, model=model_label(p), n_train=len(train), labels=int((train.y.cpu().long() * torch.arange(len(train))).sum()),
-               holdout=p.rho_holdout, lr=p.rho_lr, bs=p.batch_size, max_epochs=p.rho_max_epochs, regime=regime_label(p), **({'balanced': True} if balanced else {}))
+               holdout=p.rho_holdout, lr=p.rho_lr, bs=p.rho_batch, max_epochs=p.rho_max_epochs, regime=regime_label(p), **({'balanced': True} if balanced else {}))
     def make():
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(s.seed + 1)
             model = preset_model(p, s.n_classes, tuple(train.x.shape[1:]), s.device)
-        return train_irreducible(model, train, held, p.rho_lr, p.batch_size, 1 if s.trial else p.rho_max_epochs, seed=s.seed, balanced=balanced)
+        return train_irreducible(model, train, held, p.rho_lr, p.rho_batch, 1 if s.trial else p.rho_max_epochs, seed=s.seed, balanced=balanced)
     il = irreducible_cached(None if s.trial else p.rho_cache, key, make, s.device)
     worst = f", its worst class {il['worst_class']:.0%}" if 'worst_class' in il else ''  # older cached models did not keep it
     s.log(f"irreducible-loss model {il['accuracy']:.1%} on its check split ({il['n_check']} images{', each class counting the same' if balanced else ''}){worst}, {il['epochs']} epochs{', cached' if il.get('cached') else ''}")
