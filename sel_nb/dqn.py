@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['ZOO', 'RL_PRESETS', 'AGENTS', 'DQNSettings', 'smoke_settings', 'q_network', 'q_flops', 'uniform_buffer', 'per_buffer',
-           'class_buffer', 'Agent', 'DQN', 'td_errors', 'pick_half', 'train_step']
+           'class_buffer', 'Agent', 'DQN', 'td_errors', 'pick_half', 'update_mask', 'train_step']
 
 # %% ../nbs/14a_dqn.ipynb #8c507926
 import copy
@@ -47,7 +47,7 @@ class DQNSettings:
 
 # %% ../nbs/14a_dqn.ipynb #0a8fa006
 ZOO = {'CartPole-v1': DQNSettings('CartPole-v1', 50_000, 2.3e-3, 64, 100_000, 1000, 0.99, 10, 256, 128, 0.16, 0.04),
-       'Acrobot-v1': DQNSettings('Acrobot-v1', 100_000, 6.3e-4, 128, 50_000, 0, 0.99, 250, 4, 4, 0.12, 0.1, eval_every=5000, low=-500., high=0.)}
+       'Acrobot-v1': DQNSettings('Acrobot-v1', 100_000, 6.3e-4, 128, 50_000, 0, 0.99, 250, 4, 4, 0.12, 0.1, eval_every=1000, eval_episodes=10, low=-500., high=0.)}
 
 def smoke_settings(s:DQNSettings):
     "A few hundred steps of a small network: the code paths of `s` in seconds."
@@ -91,6 +91,8 @@ class Agent:
     buffer:Callable=uniform_buffer # `(settings, obs_dim, n_actions, seed, alpha) -> ReplayBuffer`
     select:str=None # None, 'td' (train on the half of a double batch with the largest |δ|) or 'random' (a random half)
     guilt:float=None # the guilt mask's target sparsity on the Q-network's gradient (None: no mask)
+    random_mask:float=None # a random mask of this sparsity, drawn afresh each step: the guilt mask's control
+    tuned_with:str=None # a mechanism control runs at this agent's chosen setting, not its own
     alphas:bool=False # PER's α is tuned with the learning rate
     reference:bool=False # the control every agent is compared with
     role:str='contender' # 'contender' or 'control'
@@ -104,8 +106,9 @@ for _a in (Agent('uniform', 'Uniform replay (control)', '#4c72b0', reference=Tru
            Agent('class_action', 'Embarrassment by action', '#8172b3', class_buffer('action')),
            Agent('class_outcome', 'Embarrassment by outcome', '#dd8452', class_buffer('outcome')),
            Agent('selective', 'Selective: top half by |δ|', '#937860', select='td'),
-           Agent('random_half', 'Random half (control)', '#8c8c8c', select='random', role='control'),
-           Agent('guilt', 'Guilt mask, 95% sparse', '#64b5cd', guilt=0.95)):
+           Agent('random_half', 'Random half (control)', '#8c8c8c', select='random', role='control', tuned_with='selective'),
+           Agent('guilt', 'Guilt mask, 95% sparse', '#64b5cd', guilt=0.95),
+           Agent('random_mask', 'Random mask, 95% sparse (control)', '#b0b0b0', random_mask=0.95, role='control', tuned_with='guilt')):
     register(_a, AGENTS)
 
 # %% ../nbs/14a_dqn.ipynb #de90eb6a
@@ -148,18 +151,29 @@ def td_errors(dqn:DQN, obs, act, rew, next_obs, done):
 
 # %% ../nbs/14a_dqn.ipynb #9d1845bb
 def pick_half(dqn:DQN, buf:ReplayBuffer, idx:np.ndarray, batch:tuple):
-    "The half of a double batch to train on: largest |δ| (`select='td'`) or random (`'random'`), scored without a graph."
+    "The half of a double batch to train on: largest |δ| (`select='td'`, scored without a graph) or random (`'random'`, no scoring: it counts none)."
     n = len(idx) // 2
     if dqn.agent.select == 'random': keep = buf.rng.permutation(len(idx))[:n]
     else:
         with torch.no_grad(): delta, _ = td_errors(dqn, *batch)
         keep = delta.abs().topk(n).indices.numpy()
-    if dqn.agent.select == 'random': dqn.work['forward'] += 2 * len(idx)  # the same scoring cost, its result unused
     return idx[keep], tuple(t[keep] for t in batch)
+
+# %% ../nbs/14a_dqn.ipynb #13e01742
+def update_mask(dqn:DQN, buf:ReplayBuffer):
+    "The entries this step may move, after the clipped backward: the guilt mask's, or a random draw of the same sparsity (with the buffer's generator, kept in checkpoints); their gradients are zeroed elsewhere. None without a mask."
+    if dqn.mask is not None:
+        dqn.mask(dqn.q)
+        return [p.grad != 0 for p in dqn.q.parameters()]
+    if dqn.agent.random_mask:
+        keep = [torch.from_numpy(buf.rng.random(tuple(p.shape)) >= dqn.agent.random_mask) for p in dqn.q.parameters()]
+        for p, k in zip(dqn.q.parameters(), keep): p.grad.mul_(k)
+        return keep
+    return None
 
 # %% ../nbs/14a_dqn.ipynb #a0043be3
 def train_step(dqn:DQN, buf:ReplayBuffer):
-    "One gradient step on a batch from `buf`: importance-weighted Huber loss, clipped gradient, guilt mask; returns the loss."
+    "One gradient step on a batch from `buf`: importance-weighted Huber loss, clipped gradient, and with a mask an update that moves only the masked-in entries (Adam's moments would move the rest); returns the loss."
     n = dqn.s.batch * (2 if dqn.agent.select else 1)
     idx, w = buf.draw(n)
     batch = buf.batch(idx)
@@ -171,7 +185,11 @@ def train_step(dqn:DQN, buf:ReplayBuffer):
     loss.backward()
     dqn.work['backward'] += len(idx)
     nn.utils.clip_grad_norm_(dqn.q.parameters(), dqn.s.max_grad_norm)
-    if dqn.mask is not None: dqn.mask(dqn.q)
+    keep = update_mask(dqn, buf)
+    before = [p.detach().clone() for p in dqn.q.parameters()] if keep is not None else None
     dqn.opt.step()
+    if keep is not None:  # the update as sparse as the mask: the entries masked out stay where they were
+        with torch.no_grad():
+            for p, b, k in zip(dqn.q.parameters(), before, keep): p.copy_(torch.where(k, p, b))
     buf.update(idx, delta.detach())
     return loss.detach()

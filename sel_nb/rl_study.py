@@ -35,7 +35,7 @@ class RLConfig:
     agents:tuple=None # keys of `AGENTS` (default: all)
     seeds:tuple=None # the reported seeds (default: the preset's, `PRESET_SEEDS`)
     tune_seeds:tuple=() # seeds on which each agent's learning rate (and PER's α) is chosen; none: the zoo's
-    lr_scales:tuple=(0.5, 1.0, 2.0) # the grid: multiples of the zoo's learning rate
+    lr_scales:tuple=(0.25, 0.5, 1.0, 2.0) # the grid, one for every agent: multiples of the zoo's learning rate (×0.25 won twice on CartPole after an extension)
     alphas:tuple=(0.4, 0.6, 0.8) # the grid of PER's α
     out:Path=None # results folder (default: runs/rl_<preset>)
     resume:bool=False # continue the study in `out`
@@ -77,14 +77,14 @@ def past_edge(best:tuple, settings:list, agent:str): # `(lr_scale, alpha)`, the 
 
 # %% ../nbs/14d_rl_study.ipynb #e636dfb2
 def choose(cfg:RLConfig, task:str, agent:str, bar=None):
-    "The agent's setting with the best IQM of the area under the return curve on the tuning seeds (the grid extended past an edge where the best sits, `EXTENSIONS` times at most), and every setting's IQM."
+    "The agent's setting with the best IQM of the area under the return curve on the tuning seeds (the grid extended past an edge where the best sits, `EXTENSIONS` times at most), every setting's IQM, and whether the best is still at an edge (the extensions ran out)."
     settings = grid(cfg, agent)
-    if len(settings) == 1: return settings[0], {}
+    if len(settings) == 1: return settings[0], {}, False
     s, folder = RL_PRESETS[cfg.preset][task], RunFolder(cfg.out/'tune'/task)
     runs = lambda lr, a: [RLRun(task, agent, seed, lr, a) for seed in cfg.tune_seeds]
     score = lambda st: iqm([run_agent(r, s, folder.files(r.key, r.seed), bar)['auc'] for r in runs(*st)])
     best, scores = search_past_edges(settings, score, rl_steps(agent), EXTENSIONS)
-    return best, {runs(*st)[0].key: v for st, v in scores.items()}
+    return best, {runs(*st)[0].key: v for st, v in scores.items()}, bool(past_edge(best, list(scores), agent))
 
 # %% ../nbs/14d_rl_study.ipynb #82e5c754
 def run_rl(cfg:RLConfig, log=print):
@@ -98,8 +98,10 @@ def run_rl(cfg:RLConfig, log=print):
         for task in cfg.tasks:
             s, folder = RL_PRESETS[cfg.preset][task], RunFolder(cfg.out/task)
             for agent in cfg.agents:
-                (lr, a), scores = choose(cfg, task, agent, bar)
-                tuned.setdefault(task, {})[agent] = dict(lr_scale=lr, alpha=a, lr=s.lr * lr, tuning_auc_iqm=scores)
+                base = AGENTS[agent].tuned_with or agent  # a mechanism control runs at its contender's setting
+                (lr, a), scores, at_edge = choose(cfg, task, base, bar)
+                if at_edge: log(f"note: {base}'s best setting on {task} is still at an edge of its grid after {EXTENSIONS} extensions")
+                tuned.setdefault(task, {})[agent] = dict(lr_scale=lr, alpha=a, lr=s.lr * lr, tuning_auc_iqm=scores, at_edge=at_edge, tuned_with=AGENTS[agent].tuned_with)
                 write_text_atomic(cfg.out/'tuned.json', json.dumps(tuned, indent=1))
                 finals += [run_agent(r, s, folder.files(agent, seed), bar) for seed in cfg.seeds for r in [RLRun(task, agent, seed, lr, a)]]
         bar.close()
