@@ -93,6 +93,7 @@ class Agent:
     guilt:float=None # the guilt mask's target sparsity on the Q-network's gradient (None: no mask)
     random_mask:float=None # a random mask of this sparsity, drawn afresh each step: the guilt mask's control
     tuned_with:str=None # a mechanism control runs at this agent's chosen setting, not its own
+    version:int=1 # raised when the agent's mechanics change: a finished run of another version is set aside, not reused
     alphas:bool=False # PER's α is tuned with the learning rate
     reference:bool=False # the control every agent is compared with
     role:str='contender' # 'contender' or 'control'
@@ -106,8 +107,8 @@ for _a in (Agent('uniform', 'Uniform replay (control)', '#4c72b0', reference=Tru
            Agent('class_action', 'Embarrassment by action', '#8172b3', class_buffer('action')),
            Agent('class_outcome', 'Embarrassment by outcome', '#dd8452', class_buffer('outcome')),
            Agent('selective', 'Selective: top half by |δ|', '#937860', select='td'),
-           Agent('random_half', 'Random half (control)', '#8c8c8c', select='random', role='control', tuned_with='selective'),
-           Agent('guilt', 'Guilt mask, 95% sparse', '#64b5cd', guilt=0.95),
+           Agent('random_half', 'Random half (control)', '#8c8c8c', select='random', role='control', tuned_with='selective', version=2),  # 2: counts no scoring
+           Agent('guilt', 'Guilt mask, 95% sparse', '#64b5cd', guilt=0.95, version=2),  # 2: moves only the entries its mask keeps
            Agent('random_mask', 'Random mask, 95% sparse (control)', '#b0b0b0', random_mask=0.95, role='control', tuned_with='guilt')):
     register(_a, AGENTS)
 
@@ -166,7 +167,7 @@ def update_mask(dqn:DQN, buf:ReplayBuffer):
         dqn.mask(dqn.q)
         return [p.grad != 0 for p in dqn.q.parameters()]
     if dqn.agent.random_mask:
-        keep = [torch.from_numpy(buf.rng.random(tuple(p.shape)) >= dqn.agent.random_mask) for p in dqn.q.parameters()]
+        keep = [torch.from_numpy(buf.rng.random(tuple(p.shape)) >= dqn.agent.random_mask) & (p.grad != 0) for p in dqn.q.parameters()]  # as guilt's: none without a gradient
         for p, k in zip(dqn.q.parameters(), keep): p.grad.mul_(k)
         return keep
     return None

@@ -113,7 +113,8 @@ def choose_clients(run:FedRun, t:int, grid, weights, fed, counts, node_of, state
         content = lambda n: RecordDict({'arrays': ArrayRecord({'weights': Array(weights.numpy())}), 'config': round_config(run, t, state_dir)})
         replies, down, up = _send(grid, [node_of[c] for c in cand], 'query.loss', content)
         loss = {int(r.content['metrics']['partition']): r.content['metrics']['loss'] for r in replies if r.has_content()}
-        score = [loss.get(c, -math.inf) for c in cand]
+        cand = [c for c in cand if c in loss]  # one that did not answer holds no weights to train from: it is not chosen
+        score = [loss[c] for c in cand]
         cost = dict(select_down=down, select_up=up, select_client_forwards=sum(r.content['metrics']['forwards'] for r in replies if r.has_content()))
     else:  # a client's data weighted by the server's per-class embarrassment; the control shuffles which class has which
         E = server_embarrassment(weights, fed)
@@ -134,10 +135,11 @@ def evaluate(weights, s):
 OUTLIER = 100.0  # an update this many times the round's median norm comes from diverged training, finite or not: dropped
 
 def kept_updates(decoded:list): # `(reply, update)` pairs of one round
-    "The pairs a round aggregates: finite updates, and with three or more none over `OUTLIER` times their median norm (one rule for every upload); and the largest norm over the median."
+    "The pairs a round aggregates: finite updates, and with three or more that moved none over `OUTLIER` times their median norm (one rule for every upload); and the largest norm over the median."
     finite = [(r, u) for r, u in decoded if torch.isfinite(u).all()]
-    if len(finite) < 3: return finite, math.nan
-    norms = torch.stack([u.norm() for _, u in finite]); median = norms.median()
+    norms = torch.stack([u.norm() for _, u in finite]) if finite else torch.zeros(0)
+    if (norms > 0).sum() < 3: return finite, math.nan  # too few moved to judge by (a client with no images sends zeros)
+    median = norms[norms > 0].median()
     return [x for x, n in zip(finite, norms) if n <= OUTLIER * median], float(norms.max() / median)
 
 # %% ../nbs/15a_fed_server.ipynb #b1a274d5

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['PRESET_SEEDS', 'LR_STEP', 'EXTENSIONS', 'FED_STEPS', 'TARGET_SHARE', 'SUSTAIN', 'CONTRASTS', 'FedConfig', 'one_run',
-           'settings_past_edge', 'tune', 'sustained_round', 'split_targets', 'fed_table', 'fed_contrasts',
+           'settings_past_edge', 'tune', 'sustained_round', 'split_targets', 'split_key', 'fed_table', 'fed_contrasts',
            'plot_acc_bytes', 'write_fed_report', 'run_fed_study', 'sel_fed', 'fed_main']
 
 # %% ../nbs/15b_fed_study.ipynb #b475e3de
@@ -72,6 +72,7 @@ def one_run(cfg:FedConfig, run:FedRun, bar=None):
     final, hist = cfg.out/'runs'/f'{tag}.json', cfg.out/'runs'/f'hist_{tag}.csv'
     if final.exists():
         s = json.loads(final.read_text())
+        if 'code' not in s: _fail(f"{final} was written before the divergence rule, Power-of-Choice's draw and the model sent once changed: continue the study in a new --out")
         if 'failed' not in s:  # written before lost updates were counted: count them in its history
             h = pd.read_csv(hist); s['failed'] = int((h.chosen - h.aggregated - (run.dropout * h.chosen).round()).sum())
         return s
@@ -97,9 +98,9 @@ def tune(cfg:FedConfig, alpha:str, strategy:str='dense', bar=None):
     settings = [(e, lr) for e in (cfg.tune_epochs or (p.epochs,)) for lr in (cfg.tune_lrs or (p.lr,))]
     if len(settings) == 1: return settings[0], {}, {}
     runs = {}
-    def score(st): # a setting that lost an update sits at the edge of divergence: it is not chosen
+    def score(st): # a setting that lost an update sits at the edge of divergence: below every sound one (fewer losses first), so the search moves away
         r = runs[st] = one_run(cfg, FedRun(strategy, _alpha(alpha), cfg.tune_seed, p, epochs=st[0], lr=st[1], split='val'), bar)
-        return r['acc_last5'] if not r.get('failed') else -math.inf
+        return r['acc_last5'] if not r.get('failed') else -r['failed']
     best, _ = search_past_edges(settings, score, FED_STEPS, EXTENSIONS, single=True)
     key = lambda e, lr: f'e{e}_lr{lr:g}'
     return best, {key(*st): r['acc_last5'] for st, r in runs.items()}, {key(*st): r['failed'] for st, r in runs.items() if r.get('failed')}
@@ -119,8 +120,13 @@ def split_targets(tuned:dict): # tuned.json: {alpha: {strategy: {epochs, lr, val
     targets = {}
     for a, t in tuned.items():
         d = t.get('dense', {})
-        if (acc := d.get('val_acc', {}).get(f"e{d.get('epochs')}_lr{d.get('lr', 0):g}")) is not None: targets[a] = TARGET_SHARE * acc
+        key = f"e{d.get('epochs')}_lr{d.get('lr', 0):g}"
+        if (acc := d.get('val_acc', {}).get(key)) is not None and not d.get('failed', {}).get(key): targets[split_key(a)] = TARGET_SHARE * acc  # none from a setting that diverged
     return targets
+
+def split_key(a): # an alpha as typed ('1', '1.0', 1.0) or 'iid'
+    "One spelling of a split, whichever way it was written."
+    return 'iid' if str(a) == 'iid' else f"{float(a):g}"
 
 # %% ../nbs/15b_fed_study.ipynb #d8e2da21
 def fed_table(finals:list,
@@ -132,7 +138,8 @@ def fed_table(finals:list,
         r = dict(alpha=a, strategy=s, label=FED_STRATEGIES[s].label, seeds=len(g), acc=g.acc_last5.mean(), bytes_up=g.bytes_up.mean(), bytes_down=g.bytes_down.mean(),
                  rounds_to_target=g.rounds_to_target.mean(), up_to_target=g.up_to_target.mean(), select_forwards=g.select_forwards.mean(),
                  failed=g.failed.mean())  # updates lost to diverged training, a run's mean
-        if (t := targets.get(str(a))) is not None:  # the split's own target, sustained; a miss counted, not dropped
+        if (t := targets.get(split_key(a))) is None: r.update(rounds_to_target=math.nan, up_to_target=math.nan, reached='')  # no target for the split: no rounds to one
+        else:  # the split's own target, sustained; a miss counted, not dropped
             hs = [pd.read_csv(Path(out)/'runs'/f'hist_{x.key}_seed{x.seed}.csv') for x in g.itertuples()]
             hits = [(h, k) for h in hs if (k := sustained_round(h, t)) is not None]
             up = [float((h.bytes_up + h.select_up + h.hello_up)[h['round'] <= k].sum()) for h, k in hits]

@@ -132,7 +132,7 @@ def run_summary(run:RLRun, s:DQNSettings, rows:list):
     "A finished run's numbers: area under the return curve (mean over its points), final return, both normalised too."
     returns = np.array([r['return'] for r in rows])
     norm = lambda v: float((v - s.low) / (s.high - s.low))
-    return dict(asdict(run), key=run.key, lr=s.lr * run.lr_scale, auc=float(returns.mean()), final=float(returns[-1]),
+    return dict(asdict(run), key=run.key, version=AGENTS[run.agent].version, lr=s.lr * run.lr_scale, auc=float(returns.mean()), final=float(returns[-1]),
                 auc_norm=norm(returns.mean()), final_norm=norm(returns[-1]), flops_T=rows[-1]['flops_T'], time_s=rows[-1]['time_s'])
 
 # %% ../nbs/14c_rl.ipynb #ff53250a
@@ -156,14 +156,15 @@ def set_aside(files:RunFiles, key:str): # a run's files; the key of the setting 
 
 # %% ../nbs/14c_rl.ipynb #feea01f7
 def run_agent(run:RLRun, s:DQNSettings, files:RunFiles, bar=None):
-    "Train, evaluate and checkpoint one run, continuing from its checkpoint if there is one; returns its summary. Files of another setting in `files` are set aside, not used."
+    "Train, evaluate and checkpoint one run, continuing from its checkpoint if there is one; returns its summary. Files of another setting, or of another version of the agent, in `files` are set aside, not used."
+    version = AGENTS[run.agent].version
     if files.final.exists():
         done = json.loads(files.final.read_text())
-        if done.get('key', run.key) == run.key: return done
-        set_aside(files, done['key'])
+        if done.get('key', run.key) == run.key and done.get('version', 1) == version: return done
+        set_aside(files, done['key'] + (f"_v{done.get('version', 1)}" if done.get('version', 1) != version else ''))
     st = start_run(run, s)
     with torch.serialization.safe_globals(NUMPY_STATE): ck = load_checkpoint(files.ckpt)  # numpy's arrays and generators, nothing else
-    if ck is not None and ck.get('key', run.key) != run.key: set_aside(files, ck['key']); ck = None
+    if ck is not None and (ck.get('key', run.key), ck.get('version', 1)) != (run.key, version): set_aside(files, ck.get('key', run.key) + f"_v{ck.get('version', 1)}"); ck = None
     if ck is not None: resume_run(st, ck)
     if bar is not None: bar.reset(total=s.steps); bar.update(st['step']); bar.set_description(f"{run.task} {run.key} seed {run.seed}")
     while st['step'] < s.steps:
@@ -172,7 +173,7 @@ def run_agent(run:RLRun, s:DQNSettings, files:RunFiles, bar=None):
                                flops_T=st['dqn'].executed_flops() / 1e12, time_s=st['seconds'], episodes=len(st['episodes'])))
         write_csv_atomic(files.hist, st['rows'])
         write_csv_atomic(files.points, [dict(step=t, **{'return': r}) for t, r in st['episodes']])
-        save_torch_atomic(run_checkpoint(st), files.ckpt)
+        save_torch_atomic(dict(run_checkpoint(st), version=version), files.ckpt)
         fault_point('checkpoint', task=run.task, agent=run.agent, seed=run.seed, step=st['step'])
         if bar is not None: bar.update(s.eval_every)
     summary = run_summary(run, s, st['rows'])

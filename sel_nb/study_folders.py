@@ -53,22 +53,23 @@ def choose_settings(val:Path, # the validation folder: <regime>/<system>/<run na
                          acc=r.test_full.mean() * 100, std=r.test_full.std() * 100, n=len(r)))
     if not rows: raise ValueError(f"{val} holds no validation runs (no <regime>/<system>/<settings>/budget_*/summary_runs.csv)")
     runs = pd.DataFrame(rows)
-    sets = {n: {k: float(v) for k, v in (kv.split('=') for kv in n.split(','))} for n in runs.name}  # a run's name is its settings
-    for (regime, system), names in runs.groupby(['regime', 'system']).name:  # a setting some runs leave out is the preset's
-        keys = {k for n in names for k in sets[n]}
+    named = lambda n: {k: float(v) for k, v in (kv.split('=') for kv in n.split(','))}  # a run's name is its settings
+    sets = {}  # (regime, system, name) -> its settings, a setting some of the system's runs in the regime leave out filled in as the preset's
+    for (regime, system), names in runs.groupby(['regime', 'system']).name:
+        keys = {k for n in names for k in named(n)}
         for n in names:
-            if missing := [k for k in keys - set(sets[n]) if k not in (defaults or {})]: raise ValueError(f"{system} in {regime}: run {n} leaves out {missing[0]}, and no default was given for it")
-            sets[n] = {k: sets[n].get(k, float((defaults or {}).get(k, 0))) for k in sorted(keys, key=lambda k: (k != 'lr', k))}
+            if missing := [k for k in keys - set(named(n)) if k not in (defaults or {})]: raise ValueError(f"{system} in {regime}: run {n} leaves out {missing[0]}, and no default was given for it")
+            sets[regime, system, n] = {k: named(n).get(k, float((defaults or {}).get(k, 0))) for k in sorted(keys, key=lambda k: (k != 'lr', k))}
     group = ['regime', 'system', 'budget']
     most = runs[runs.n == runs.groupby(group).n.transform('max')]  # a setting confirmed with more seeds is judged against its peers only
     best = most.loc[most.groupby(group)['acc'].idxmax()].reset_index(drop=True)
     def edge(r): # the settings of a best run at the lowest or highest value tried for its system in its regime (one value tried is no edge; an end is none)
         if grid_budgets is not None and r.budget not in grid_budgets: return ''
-        tried = [sets[n] for n in runs.name[(runs.regime == r.regime) & (runs.system == r.system) & (runs.budget == r.budget)]]
-        return ' '.join(k for k, v in sets[r['name']].items()
+        tried = [sets[r.regime, r.system, n] for n in runs.name[(runs.regime == r.regime) & (runs.system == r.system) & (runs.budget == r.budget)]]
+        return ' '.join(k for k, v in sets[r.regime, r.system, r['name']].items()
                         if len(vals := sorted({t[k] for t in tried})) > 1 and v in (vals[0], vals[-1]) and v != ENDS.get(k))
     best['edge'] = [edge(r) for _, r in best.iterrows()]
-    best['end'] = [' '.join(k for k, v in sets[n].items() if v == ENDS.get(k)) for n in best.name]
+    best['end'] = [' '.join(k for k, v in sets[r.regime, r.system, r['name']].items() if v == ENDS.get(k)) for _, r in best.iterrows()]
     best['tried'] = runs.groupby(group).size().values
     return best.rename(columns=dict(name='settings'))
 
