@@ -73,10 +73,11 @@ def choose_settings(val:Path, # the validation folder: <regime>/<system>/<run na
     best['tried'] = runs.groupby(group).size().values
     return best.rename(columns=dict(name='settings'))
 
-def chosen_sets(choices:pd.DataFrame, regime:str, system:str, budget:float):
-    "The `--set` words of the settings chosen for a system in a regime at a budget (`choose_settings`); a choice made at one budget only serves them all."
+def chosen_sets(choices:pd.DataFrame, regime:str, system:str, budget:float,
+                each_budget:bool=False): # a choice must have been made at this budget (the study validated at each)
+    "The `--set` words of the settings chosen for a system in a regime at a budget (`choose_settings`); a choice made at one budget only serves them all, unless `each_budget`."
     mine = choices[(choices.regime == regime) & (choices.system == system)]
-    row = mine[mine.budget == budget] if mine.budget.nunique() != 1 else mine
+    row = mine[mine.budget == budget] if mine.budget.nunique() != 1 or each_budget else mine
     if not len(row): raise ValueError(f"no settings were chosen for {system} in {regime} at budget {budget:g}; run the validation first")
     return row.settings.iloc[0].replace(',', ' ')
 
@@ -187,11 +188,11 @@ def study_commands(cfg:dict, # the study's configuration (`.ci/budget_full.json`
                 for name in top_settings(val, s, c['top'], t['budgets'][0], t['seeds']):
                     sets = base + name.split(',') + [f'rho_cache={val/IRREDUCIBLE}']
                     bs, seeds = (t['budgets'], c['seeds']) if step == 'confirm' else (c['budgets'], t['seeds'])
-                    cmds.append(_bench(cfg, val/s/name, s, [b for b in bs if budgets is None or b in budgets], seeds, sets, t['validation'], log=f'.{step}'))
+                    if bs := [b for b in bs if budgets is None or b in budgets]: cmds.append(_bench(cfg, val/s/name, s, bs, seeds, sets, t['validation'], log=f'.{step}'))
             continue
         for b in [float(b) for b in cfg['seeds'] if budgets is None or float(b) in budgets]:
             for s in systems:
-                sets = base + chosen_sets(choices, regime, s, b).split() + [f'rho_cache={out/regime/IRREDUCIBLE}']
+                sets = base + chosen_sets(choices, regime, s, b, each_budget='confirm' in t).split() + [f'rho_cache={out/regime/IRREDUCIBLE}']
                 cmds.append(_bench(cfg, out/regime/s, s, [b], cfg['seeds'][f'{b:g}'], sets))
         for s in cfg.get('natural', []):  # the systems that run at their own budget: once, with the most seeds
             cmds.append(_bench(cfg, out/regime/s, s, [1], max(cfg['seeds'].values(), key=len), base))
