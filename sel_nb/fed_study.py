@@ -173,7 +173,7 @@ def plot_acc_bytes(cfg:FedConfig, finals:list): # the reported runs' summaries (
         fig, axes = plt.subplots(2, len(cfg.alphas), figsize=(5 * len(cfg.alphas), 6.6), squeeze=False)
         for j, a in enumerate(cfg.alphas):
             for s in cfg.strategies:
-                mine = df[(df.alpha.astype(str) == ('iid' if a == 'iid' else str(float(a)))) & (df.strategy == s)]
+                mine = df[(df.alpha.map(split_key) == split_key(a)) & (df.strategy == s)]
                 hs = [pd.read_csv(cfg.out/'runs'/f'hist_{r.key}_seed{r.seed}.csv') for r in mine.itertuples()]
                 if not hs: continue
                 acc = np.mean([h.acc.to_numpy() for h in hs], 0); ok = ~np.isnan(acc)
