@@ -42,14 +42,16 @@ def rate_bits(rate:str): # tc's spelling, e.g. 100mbit
         if rate.lower().endswith(unit): return float(rate[:-len(unit)]) * scale
     raise ValueError(f"a link's rate is a number and kbit, mbit or gbit, e.g. 100mbit; got {rate!r}")
 
-def burst_bytes(rate:str): # tc's rate, e.g. 100mbit
-    "The token bucket's burst: what the link sends in 1 ms, 32 KiB at least. Bytes up to it pass at the speed of memory."
-    return max(32 * 1024, int(rate_bits(rate) / 8 / 1000))
+def burst_bytes(rate:str, # tc's rate, e.g. 100mbit
+                least:int=32 * 1024): # bytes it holds at least
+    "The token bucket's burst: what the link sends in 1 ms, `least` bytes at least. Bytes up to it pass at the speed of memory."
+    return max(least, int(rate_bits(rate) / 8 / 1000))
 
 def link_queues(rate:str, # tc's rate, e.g. 10gbit, 1gbit, 100mbit
-                delay:str=None): # a netem delay, e.g. 1ms (none by default)
+                delay:str=None, # a netem delay, e.g. 1ms (none by default)
+                burst:int=None): # the token bucket's burst in bytes (default `burst_bytes(rate)`)
     "The `tc qdisc add dev eth0 ...` arguments that limit a link to `rate`, behind a `delay` when given."
-    bucket = ['tbf', 'rate', rate, 'burst', str(burst_bytes(rate)), 'latency', '400ms']
+    bucket = ['tbf', 'rate', rate, 'burst', str(burst or burst_bytes(rate)), 'latency', '400ms']
     if not delay: return [['root', *bucket]]
     return [['root', 'handle', '1:', 'netem', 'delay', delay], ['parent', '1:', 'handle', '2:', *bucket]]
 
@@ -67,9 +69,10 @@ class Cluster:
     def __init__(self, n:int=2, # machines
                  rate:str='1gbit', # each machine's link, as tc writes it
                  delay:str=None, # a netem delay on each link, e.g. 1ms
-                 tag:str=None): # the namespaces' prefix (default: sel and this process's id)
+                 tag:str=None, # the namespaces' prefix (default: sel and this process's id)
+                 burst:int=None): # each link's token-bucket burst in bytes (default `burst_bytes(rate)`)
         if not 1 <= n <= 250: raise ValueError(f"Cluster: 1 to 250 machines, got {n}")
-        self.n, self.rate, self.delay, self.tag = n, rate, delay, tag or f'sel{os.getpid()}'
+        self.n, self.rate, self.delay, self.tag, self.burst = n, rate, delay, tag or f'sel{os.getpid()}', burst
         self.switch, self.made = f'{self.tag}-sw', []  # made: what exists, to undo newest first
         self.nodes = [Node(f'node{i}', f'{self.tag}-n{i}', f'{NET}.{i + 1}') for i in range(n)]
 
@@ -94,7 +97,7 @@ def _plug(c:Cluster, i:int, x:Node):
     _ip('-n', c.switch, 'link', 'set', f'n{i}', 'master', 'br0', 'up')
     _ip('-n', x.ns, 'addr', 'add', f'{x.addr}/24', 'dev', 'eth0')
     for dev in ('lo', 'eth0'): _ip('-n', x.ns, 'link', 'set', dev, 'up')
-    for q in link_queues(c.rate, c.delay): sh('ip', 'netns', 'exec', x.ns, 'tc', 'qdisc', 'add', 'dev', 'eth0', *q)
+    for q in link_queues(c.rate, c.delay, c.burst): sh('ip', 'netns', 'exec', x.ns, 'tc', 'qdisc', 'add', 'dev', 'eth0', *q)
 
 def _kill_all_in(ns:str):
     "SIGKILL every process in namespace `ns` (the harness started them all)."
@@ -168,7 +171,7 @@ def silence(self:Cluster, node:Node):
 def reconnect(self:Cluster, node:Node):
     "Give `node`'s link back as it was made: the switch's end unlimited, its own end with the link's queues."
     _queues(self.switch, f'n{self.nodes.index(node)}', 'del', 'root'); _queues(node.ns, 'eth0', 'del', 'root')
-    for q in link_queues(self.rate, self.delay): _queues(node.ns, 'eth0', 'add', *q)
+    for q in link_queues(self.rate, self.delay, self.burst): _queues(node.ns, 'eth0', 'add', *q)
 
 # %% ../nbs/05e_netns.ipynb #aa91abf9
 BIN = Path(sys.executable).parent  # this environment's torchrun and sel_bench
