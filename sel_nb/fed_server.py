@@ -36,6 +36,7 @@ FED_STRATEGIES = {
     'top1': FedStrategy('topk', 0.01, label='top-k 1% + error feedback', color='#dd8452'),
     'top0.1': FedStrategy('topk', 0.001, label='top-k 0.1% + error feedback', color='#c44e52'),
     'rand1': FedStrategy('randk', 0.01, label='random-k 1% (shared support) + error feedback', color='#937860'),
+    'rand1.5': FedStrategy('randk', 0.015, label="random-k 1.5% (top-k 1%'s bytes: no indices to send) + error feedback", color='#a0522d'),
     'poc': FedStrategy('dense', select='poc', label='Power-of-Choice, dense', color='#55a868'),
     'embarrassed': FedStrategy('dense', select='embarrassed', label='embarrassment-weighted, dense', color='#da8bc3'),
     'shuffled': FedStrategy('dense', select='shuffled', label='embarrassment shuffled across classes, dense (control)', color='#b0b0b0'),

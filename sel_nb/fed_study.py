@@ -154,7 +154,7 @@ def fed_table(finals:list,
     return pd.DataFrame(rows)
 
 # %% ../nbs/15b_fed_study.ipynb #df25cf47
-CONTRASTS = (('fp16', 'dense'), ('top1', 'dense'), ('top0.1', 'top1'), ('rand1', 'top1'), ('poc', 'dense'), ('embarrassed', 'dense'),
+CONTRASTS = (('fp16', 'dense'), ('top1', 'dense'), ('top0.1', 'top1'), ('rand1', 'top1'), ('rand1.5', 'top1'), ('poc', 'dense'), ('embarrassed', 'dense'),
              ('embarrassed', 'poc'), ('embarrassed', 'shuffled'), ('top1_poc', 'top1'), ('top1_embarrassed', 'top1'), ('top1_embarrassed', 'top1_poc'))  # (contender, control)
 
 def fed_contrasts(finals:list):

@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['UPLOADS', 'client_app', 'dirichlet_split', 'FedCNN', 'federation', 'as_inputs', 'weights_of', 'set_weights',
-           'shared_support', 'round_support', 'encode_update', 'decode_update', 'message_bytes', 'client_state_file',
-           'load_client_state', 'save_client_state', 'local_train', 'query_file', 'queried_weights', 'LocalGrid',
-           'fed_hello', 'fed_loss', 'fed_train']
+           'shared_support', 'round_support', 'index_dtype', 'encode_update', 'decode_update', 'message_bytes',
+           'client_state_file', 'load_client_state', 'save_client_state', 'local_train', 'query_file',
+           'queried_weights', 'LocalGrid', 'fed_hello', 'fed_loss', 'fed_train']
 
 # %% ../nbs/15_federated.ipynb #75651a4a
 import copy, functools, math
@@ -93,16 +93,20 @@ def round_support(n:int, density:float, seed:int, t:int): # entries, share sent,
 # %% ../nbs/15_federated.ipynb #91453416
 UPLOADS = ('dense', 'fp16', 'topk', 'randk')
 
+def index_dtype(n:int): # entries of the update
+    "The smallest unsigned integer type that holds every position of an `n`-entry update: a sparse upload's indices are sent in it."
+    return next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64) if n - 1 <= np.iinfo(t).max)
+
 def encode_update(delta:torch.Tensor, # the client's update, flat (random-k: with its residual added)
                   upload:str, # one of UPLOADS
                   sparse:GuiltSparseState=None, # the client's top-k state (its residual): `topk` only
                   support:torch.Tensor=None): # the round's positions (`round_support`): `randk` only
-    "The update as an `ArrayRecord` of what is sent: fp32 or fp16 values, the top-k values and their int32 indices, or the values at the round's support."
+    "The update as an `ArrayRecord` of what is sent: fp32 or fp16 values, the top-k values and their indices (`index_dtype`), or the values at the round's support."
     if upload == 'dense': return ArrayRecord({'values': Array(delta.numpy())})
     if upload == 'fp16': return ArrayRecord({'values': Array(delta.half().numpy())})
     if upload == 'randk': return ArrayRecord({'values': Array(delta[support].numpy())})
     idx, vals = sparse.guilty([0], [delta.numel()], delta)
-    return ArrayRecord({'values': Array(vals.numpy()), 'indices': Array(idx.to(torch.int32).numpy())})
+    return ArrayRecord({'values': Array(vals.numpy()), 'indices': Array(idx.numpy().astype(index_dtype(delta.numel())))})
 
 # %% ../nbs/15_federated.ipynb #2fe2ec5f
 def decode_update(rec:ArrayRecord, n:int, support:torch.Tensor=None): # what `encode_update` made; the update's entries; a random-k upload's positions

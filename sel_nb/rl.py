@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['PER_BETA0', 'NUMPY_STATE', 'RLRun', 'greedy_return', 'start_run', 'env_state', 'set_env_state', 'run_checkpoint',
-           'resume_run', 'epsilon', 'env_step', 'train_segment', 'run_summary', 'set_aside', 'run_agent']
+           'resume_run', 'epsilon', 'env_step', 'train_segment', 'run_summary', 'set_aside', 'class_columns',
+           'run_agent']
 
 # %% ../nbs/14c_rl.ipynb #9312f007
 import json, shlex, shutil, sys, time
@@ -16,7 +17,7 @@ import torch
 import gymnasium as gym
 from fastcore.script import Param
 from .dqn import RL_PRESETS, AGENTS, DQN, DQNSettings, train_step
-from .replay import PrioritizedReplay, SumTree
+from .replay import ReplayBuffer, PrioritizedReplay, ClassReplay, SumTree
 from .rl_stats import iqm_interval, improvement_interval
 from .record import BenchmarkError, RunFolder, RunFiles, machine_info, provenance
 from .faults import RunLock, fault_point, load_checkpoint, save_torch_atomic, savefig_atomic, write_csv_atomic, write_text_atomic
@@ -154,6 +155,12 @@ def set_aside(files:RunFiles, key:str): # a run's files; the key of the setting 
         if f.exists(): shutil.move(str(f), str(to/f.name))
     return to
 
+# %% ../nbs/14c_rl.ipynb #1b85c209
+def class_columns(buf): # a run's replay buffer
+    "History columns of a per-class buffer (`ClassReplay`): each class's embarrassment `E_c` and draw share `share_c`; none for other buffers."
+    if not isinstance(buf, ClassReplay): return {}
+    return {**{f'E_{c}': e for c, e in enumerate(buf.E.tolist())}, **{f'share_{c}': float(s) for c, s in enumerate(buf.shares())}}
+
 # %% ../nbs/14c_rl.ipynb #feea01f7
 def run_agent(run:RLRun, s:DQNSettings, files:RunFiles, bar=None):
     "Train, evaluate and checkpoint one run, continuing from its checkpoint if there is one; returns its summary. Files of another setting, or of another version of the agent, in `files` are set aside, not used."
@@ -170,7 +177,7 @@ def run_agent(run:RLRun, s:DQNSettings, files:RunFiles, bar=None):
     while st['step'] < s.steps:
         train_segment(st, s)
         st['rows'].append(dict(step=st['step'], **{'return': greedy_return(st['dqn'], run.task, run.seed, s.eval_episodes)},
-                               flops_T=st['dqn'].executed_flops() / 1e12, time_s=st['seconds'], episodes=len(st['episodes'])))
+                               flops_T=st['dqn'].executed_flops() / 1e12, time_s=st['seconds'], episodes=len(st['episodes']), **class_columns(st['buf'])))
         write_csv_atomic(files.hist, st['rows'])
         write_csv_atomic(files.points, [dict(step=t, **{'return': r}) for t, r in st['episodes']])
         save_torch_atomic(dict(run_checkpoint(st), version=version), files.ckpt)
