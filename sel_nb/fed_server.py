@@ -51,7 +51,8 @@ class FedPreset:
     dataset:str; clients:int; per_round:int; candidates:int; rounds:int; epochs:int; lr:float; batch:int; target:float; eval_every:int=1
 
 FED_PRESETS = {'smoke': FedPreset('synthetic', 6, 3, 5, 3, 1, 0.05, 32, target=0.3),
-               'quick': FedPreset('fashion_mnist', 100, 10, 20, 60, 1, 0.05, 32, target=0.75, eval_every=2)}
+               'quick': FedPreset('fashion_mnist', 100, 10, 20, 60, 1, 0.05, 32, target=0.75, eval_every=2),
+               'long': FedPreset('fashion_mnist', 100, 10, 20, 300, 1, 0.05, 32, target=0.75, eval_every=10)}  # quick, five times the rounds: does a sparse upload's gap close?
 
 # %% ../nbs/15a_fed_server.ipynb #2c7d6e84
 @dataclass

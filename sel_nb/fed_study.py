@@ -24,7 +24,7 @@ from .results_page import write_results_page
 # %% ../nbs/15b_fed_study.ipynb #51214212
 def _fail(msg): raise BenchmarkError(msg)
 
-PRESET_SEEDS = {'smoke': (0,), 'quick': (0, 1, 2)}
+PRESET_SEEDS = {'smoke': (0,), 'quick': (0, 1, 2), 'long': (0, 1, 2)}
 
 def _alpha(a):
     "'iid' or a positive number."
@@ -217,7 +217,7 @@ def run_fed_study(cfg:FedConfig, log=print):
         return write_fed_report(cfg, finals, log)
 
 # %% ../nbs/15b_fed_study.ipynb #42f43bda
-def sel_fed(preset:str='quick', # smoke or quick
+def sel_fed(preset:str='quick', # smoke, quick or long (quick's federation for 300 rounds)
             strategies:Param("strategies, keys of FED_STRATEGIES (default: all)", str, nargs='+')=None,
             alphas:Param("Dirichlet alpha of the client split, or iid (default: 0.1 1.0)", str, nargs='+')=None,
             seeds:Param("reported seeds (default: 0 for smoke, 0 1 2 for quick)", int, nargs='+')=None,
