@@ -160,7 +160,7 @@ def sel_bench(preset:str='quick', # smoke, quick, study or paper
               set:Param("change preset settings, e.g. keep=0.3 freeze_threshold=0.4", str, nargs='+')=None,
               validation:int=None, # evaluate on this many training images per class, held back from training (to choose settings)
               nproc:int=1, # processes on this machine, started with torchrun: DDP, each one a shard of every batch (gloo on CPU, NCCL on GPU)
-              comm:str='allreduce', # how the processes' gradients travel: allreduce, fp16, local (none: the floor), powersgd:RANK or guilt:DENSITY
+              comm:str='allreduce', # how the processes' gradients travel: allreduce, fp16, local (none: the floor), powersgd:RANK, guilt:DENSITY or randk:DENSITY
               comm_timeout:float=None, # seconds a collective waits for a silent machine before the run ends in one line (default 300)
               budgets:Param("budgeted runs: shares of the Baseline's full run in executed FLOPs, e.g. 0.25 0.5 1 (each in out/budget_<share>)", float, nargs='+')=None,
               no_progress:bool=False): # no progress bars

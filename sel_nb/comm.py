@@ -8,7 +8,7 @@ __all__ = ['COMM_HOOKS', 'Clock', 'CommCounter', 'counted_allreduce_hook', 'coun
            'bytes_per_step', 'comm_seconds', 'break_even_workers']
 
 # %% ../nbs/05c_comm.ipynb #340d973d
-import logging, math, threading, time
+import functools, logging, math, threading, time
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
@@ -110,10 +110,12 @@ class GuiltSparseState(CommCounter):
                  error_feedback:bool=True, # add what was not sent to the next step's gradient
                  momentum:float=0.0, # DGC's momentum correction: accumulate m·u + g locally (0: off; use with plain SGD)
                  warmup_steps:int=0, # DGC's warm-up: denser steps first, `warmup` densities in equal parts
-                 warmup:tuple=(0.25, 0.0625, 0.015625, 0.004)):
+                 warmup:tuple=(0.25, 0.0625, 0.015625, 0.004),
+                 pick:str='guilt'): # 'guilt': the largest by magnitude; 'random': as many at random positions (the mechanism's control)
         if not 0 < density <= 1: raise ValueError(f"density must be in (0, 1], got {density}")
+        if pick not in ('guilt', 'random'): raise ValueError(f"pick is 'guilt' or 'random', got {pick!r}")
         super().__init__(process_group)
-        self.density, self.error_feedback, self.momentum, self.warmup_steps, self.warmup = density, error_feedback, momentum, warmup_steps, warmup
+        self.density, self.error_feedback, self.momentum, self.warmup_steps, self.warmup, self.pick = density, error_feedback, momentum, warmup_steps, warmup, pick
         self.residuals, self.velocities = {}, {}  # a parameter's position in the model -> its residual, its momentum
 
     def bind(self, model):
@@ -168,9 +170,12 @@ def hold_back(self:GuiltSparseState, keys:list, sizes:list, acc:torch.Tensor, se
 
 @patch
 def guilty(self:GuiltSparseState, keys:list, sizes:list, grad:torch.Tensor):
-    "The entries sent: the positions and values of the largest by magnitude of `grad` plus the residual; what is not sent becomes the residual."
-    acc = self.accumulate(keys, sizes, grad)
-    idx = acc.abs().topk(self.n_sent(acc.numel()), sorted=False).indices
+    "The entries sent: the positions and values of the largest by magnitude of `grad` plus the residual (with `pick='random'`, as many at positions drawn from the step, the bucket and the rank); what is not sent becomes the residual."
+    acc, k = self.accumulate(keys, sizes, grad), self.n_sent(grad.numel())
+    if self.pick == 'random':
+        rank = dist.get_rank(self.process_group) if dist.is_initialized() else 0
+        idx = torch.randperm(acc.numel(), generator=torch.Generator().manual_seed(self.iter * 1_000_003 + keys[0] * 1009 + rank))[:k].to(acc.device)
+    else: idx = acc.abs().topk(k, sorted=False).indices
     vals = acc[idx]
     self.hold_back(keys, sizes, acc, idx)
     return idx, vals
@@ -204,7 +209,8 @@ def guilt_sparse_hook(state:GuiltSparseState, bucket):
 
 # %% ../nbs/05c_comm.ipynb #4d4e4b7a
 COMM_HOOKS = {'allreduce': (CommCounter, counted_allreduce_hook), 'fp16': (CommCounter, counted_fp16_hook), 'local': (CommCounter, local_hook),
-              'powersgd': (CountedPowerSGD, counted_powersgd_hook), 'guilt': (GuiltSparseState, guilt_sparse_hook)}
+              'powersgd': (CountedPowerSGD, counted_powersgd_hook), 'guilt': (GuiltSparseState, guilt_sparse_hook),
+              'randk': (functools.partial(GuiltSparseState, pick='random'), guilt_sparse_hook)}  # random-k: guilt's bytes and error feedback, positions at random
 
 def make_comm(kind:str='allreduce', **kw): # a key of `COMM_HOOKS`, and its state's arguments
     "A fresh hook state and its hook."

@@ -7,7 +7,7 @@ __all__ = ['ACCURACY_LRS', 'ACCURACY_SEEDS', 'TUNING_SEEDS', 'TIMING_BURSTS', 'a
            'check_settings', 'curve_area', 'choose_lrs', 'accuracy_arm', 'timing_burst', 'link_gbit', 'timing_jobs',
            'busy_cores', 'wait_until_idle', 'timing_job', 'read_rows', 'timing_arm']
 
-# %% ../nbs/08d_link_arms.ipynb #58e4c1c8
+# %% ../nbs/08d_link_arms.ipynb #cb471221
 import json, math, os, shutil, subprocess, sys, time
 from pathlib import Path
 import numpy as np
@@ -17,7 +17,7 @@ from .presets import PRESETS
 from .netns import Cluster, BIN, run_job, rate_bits, burst_bytes, why_no_namespaces, sigterm_as_interrupt
 from .bandwidth_sweep import RATES, HOOKS, SWEEP_HOOKS, check_sweep, test_per_class, finished
 
-# %% ../nbs/08d_link_arms.ipynb #1bcf1cd3
+# %% ../nbs/08d_link_arms.ipynb #b432f320
 ACCURACY_LRS = (5e-4, 1e-3, 2e-3, 4e-3)  # the tuning grid: the quick preset's 1e-3 halved, doubled and quadrupled
 ACCURACY_SEEDS = tuple(range(8))  # the reported seeds: time to accuracy is a per-seed ratio, so its interval needs many
 TUNING_SEEDS = (100, 101)  # the tuning seeds: two, so a choice is not one seed's luck, and none of them reported
@@ -27,13 +27,13 @@ def accuracy_folder(out, hook:str, lr:float=None):
     name = hook.replace(':', '_')
     return Path(out)/'accuracy'/name if lr is None else Path(out)/'accuracy_validation'/name/f'lr={lr:g}'
 
-# %% ../nbs/08d_link_arms.ipynb #5de250aa
+# %% ../nbs/08d_link_arms.ipynb #376f26d8
 def arm_settings(preset:str, lr:float, # a key of `PRESETS`; the learning rate
                  epochs_scale:float, held:int): # the preset's epochs times this; images a class the points are taken on
     "The `--set` values of an accuracy run: `{lr, baseline_epochs, held_per_class}`."
     return dict(lr=lr, baseline_epochs=max(1, round(PRESETS[preset].baseline_epochs * epochs_scale)), held_per_class=held)
 
-# %% ../nbs/08d_link_arms.ipynb #3fdc36d9
+# %% ../nbs/08d_link_arms.ipynb #b13599a4
 def local_run(folder:Path, hook:str, seeds, preset:str, # the run's folder, `--comm` value, seeds and preset
               sets:dict, validation:int=None, nproc:int=2): # `--set` values; images a class held back to validate on; processes
     "Run `sel_bench` with `nproc` processes on this machine into `folder`, resumed, its output appended to `folder/run.log`; True when it ended well."
@@ -52,7 +52,7 @@ def check_settings(folder:Path, sets:dict, validation:int=None): # a run's folde
     if bad := [k for k, v in {**sets, 'validation': validation}.items() if not (was[k] == v or isinstance(v, float) and was[k] is not None and math.isclose(was[k], v))]:
         raise ValueError(f"{folder} holds runs with {bad[0]}={was[bad[0]]}, not {({**sets, 'validation': validation})[bad[0]]}: move it out of the arm's folder first")
 
-# %% ../nbs/08d_link_arms.ipynb #2bf3ba2a
+# %% ../nbs/08d_link_arms.ipynb #e2a70e86
 def curve_area(folder:Path, seed:int):
     "The mean of a run's held-out accuracy points (four an epoch and its last): the area under its accuracy curve. NaN where the run has not finished; -inf where it diverged."
     if not finished(folder, [seed]): return math.nan
@@ -72,7 +72,7 @@ def choose_lrs(out, hooks, lrs, seeds): # the arm's folder, hooks, grid and tuni
         rows.append(dict(hook=hook, lr=best, val_area=area[best], tried=len(area), complete=len(area) == len(lrs), edge=edge))
     return pd.DataFrame(rows, columns=['hook', 'lr', 'val_area', 'tried', 'complete', 'edge'])
 
-# %% ../nbs/08d_link_arms.ipynb #434fbfda
+# %% ../nbs/08d_link_arms.ipynb #30284e53
 def accuracy_arm(out, # the study's folder
                  hooks=HOOKS, lrs=ACCURACY_LRS, # the hooks and the tuning grid
                  tuning_seeds=TUNING_SEEDS, seeds=ACCURACY_SEEDS, # seeds on the validation split; reported seeds (no seed in both)
@@ -103,14 +103,14 @@ def accuracy_arm(out, # the study's folder
         for c in choices.itertuples(): run(accuracy_folder(out, c.hook), c.hook, s, seeds, c.lr, held, None)
     return choices.assign(failed=[failed] * len(choices))
 
-# %% ../nbs/08d_link_arms.ipynb #1adda5d1
+# %% ../nbs/08d_link_arms.ipynb #ca26bd57
 TIMING_BURSTS = {'10gbit': 1_250_000, '1gbit': 125_000, '100mbit': 2 * 1514}  # bytes: the smallest bucket that carries the rate here (see above)
 
 def timing_burst(rate:str): # tc's rate
     "The timing arm's token-bucket burst at `rate`: `TIMING_BURSTS`, else what the link sends in 1 ms (two frames at least)."
     return TIMING_BURSTS.get(rate, burst_bytes(rate, least=2 * 1514))
 
-# %% ../nbs/08d_link_arms.ipynb #c18ace7d
+# %% ../nbs/08d_link_arms.ipynb #f6796b00
 _RECEIVE = """import socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', int(sys.argv[1]))); s.listen(1)
 print('ready', flush=True); c, _ = s.accept(); n, t0 = 0, None
@@ -131,13 +131,13 @@ def link_gbit(cluster:Cluster, seconds:float=0.5, port:int=29400): # made machin
         return int(got) * 8 / float(dt) / 1e9
     finally: rx.kill(); rx.wait()
 
-# %% ../nbs/08d_link_arms.ipynb #259bd646
+# %% ../nbs/08d_link_arms.ipynb #66abda95
 def timing_jobs(rates, hooks, repeats:int, order_seed:int=0):
     "The timing arm's jobs, `(rate, hook, repeat)`: for each repeat, the rates in a drawn order, each a block of every hook in a drawn order."
     rng = np.random.default_rng(order_seed)
     return [(rates[r], hooks[h], k) for k in range(repeats) for r in rng.permutation(len(rates)) for h in rng.permutation(len(hooks))]
 
-# %% ../nbs/08d_link_arms.ipynb #f5afce09
+# %% ../nbs/08d_link_arms.ipynb #bf9c5be2
 def busy_cores(seconds:float=1.0):
     "How many of this computer's cores were busy, on average, over `seconds` (`/proc/stat`: every process, ours too)."
     def ticks():
@@ -155,7 +155,7 @@ def wait_until_idle(max_busy:float=0.3, patience:float=600, every:float=30): # c
         time.sleep(every)
     return b
 
-# %% ../nbs/08d_link_arms.ipynb #130a45d4
+# %% ../nbs/08d_link_arms.ipynb #f7e9902a
 def timing_job(out, rate:str, hook:str, repeat:int, # the arm's folder; the job
                steps:int, preset:str, nodes:int, timeout:float, max_busy:float=0.3): # steps it trains; preset; machines; seconds it may take; cores busy at most before it starts
     "Run one timing job on fresh machines; its row: design, measured link, busy cores, ok, and step and hook time, bytes a step where it ended well."
@@ -175,7 +175,7 @@ def timing_job(out, rate:str, hook:str, repeat:int, # the arm's folder; the job
     return {**row, 'world': comm['world'], 'steps': comm['steps'], 'step_ms': 1e3 * train_s / comm['steps'],
             'hook_ms': 1e3 * comm['hook_seconds_per_step'], 'bytes_per_step': comm['bytes_per_step']}
 
-# %% ../nbs/08d_link_arms.ipynb #378ee79e
+# %% ../nbs/08d_link_arms.ipynb #400207b9
 def read_rows(path:Path):
     "The rows of a JSON-lines file; none where it is not there."
     return [json.loads(l) for l in path.read_text().splitlines() if l.strip()] if path.exists() else []

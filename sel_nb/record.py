@@ -46,12 +46,13 @@ def with_settings(p:Preset, settings): # strings `name=value`, e.g. `keep=0.3`
 # %% ../nbs/07a_record.ipynb #b9c83b5d
 COMM_SPECS = {'allreduce': None, 'fp16': None, 'local': None,  # kind -> None, or its one option: name, type, check, what the check asks
               'powersgd': ('rank', int, lambda v: v >= 1, 'a whole number, at least 1'),
-              'guilt': ('density', float, lambda v: 0 < v <= 1, 'a share of the entries, above 0 and at most 1')}
+              'guilt': ('density', float, lambda v: 0 < v <= 1, 'a share of the entries, above 0 and at most 1'),
+              'randk': ('density', float, lambda v: 0 < v <= 1, 'a share of the entries, above 0 and at most 1')}
 
 def parse_comm(spec:str): # `allreduce`, `fp16`, `local`, `powersgd:RANK` or `guilt:DENSITY`
     "A gradient hook's spec as `(kind, kwargs)` for `DDPCB`; a `BenchmarkError` for a bad one."
     kind, colon, value = str(spec).partition(':')
-    if kind not in COMM_SPECS: raise BenchmarkError(f"--comm takes allreduce, fp16, local, powersgd:RANK or guilt:DENSITY, got {spec!r}")
+    if kind not in COMM_SPECS: raise BenchmarkError(f"--comm takes allreduce, fp16, local, powersgd:RANK, guilt:DENSITY or randk:DENSITY, got {spec!r}")
     if COMM_SPECS[kind] is None:
         if colon: raise BenchmarkError(f"--comm {kind} takes no value, got {spec!r}")
         return kind, {}

@@ -69,7 +69,7 @@ def digest(folder):
     (['--preset', 'smoke', '--seeds', '0', '-3'], 'seeds must be non-negative'),
     (['--preset', 'smoke', '--data-dir', '/no/such/folder'], 'data folder /no/such/folder does not exist'),
     (['--preset', 'smoke', '--data_dir', '/no/such/folder'], 'data folder /no/such/folder does not exist'),  # the underscored spelling works too
-    (['--preset', 'smoke', '--comm', 'topk:3'], "--comm takes allreduce, fp16, local, powersgd:RANK or guilt:DENSITY, got 'topk:3'"),
+    (['--preset', 'smoke', '--comm', 'topk:3'], "--comm takes allreduce, fp16, local, powersgd:RANK, guilt:DENSITY or randk:DENSITY, got 'topk:3'"),
     (['--preset', 'smoke', '--comm', 'guilt:0.005'], '--comm guilt:0.005 is a gradient hook between processes: give --nproc 2 or more'),
     (['--preset', 'smoke', '--out', '{file}/inside'], 'is not writable'),
     (['--preset', 'smoke', '--out', '{results}'], 'already holds results'),
