@@ -19,9 +19,9 @@ from .netns import Cluster, run_job, why_no_namespaces, sigterm_as_interrupt
 
 # %% ../nbs/08c_bandwidth_sweep.ipynb #d4d19069
 RATES = {'10gbit': 10.0, '1gbit': 1.0, '100mbit': 0.1}  # tc's spelling -> Gbit/s
-HOOKS = ('allreduce', 'fp16', 'powersgd:1', 'powersgd:4', 'guilt:0.005', 'guilt:0.001', 'randk:0.005')  # sel_bench --comm values: dense DDP and the hooks it is set against (random-k: guilt 0.5%'s control)
+HOOKS = ('allreduce', 'fp16', 'powersgd:1', 'powersgd:4', 'guilt:0.005', 'guilt:0.001')  # sel_bench --comm values: dense DDP and the hooks it is set against
 FLOOR = 'local'  # the hook that communicates nothing: the measured floor
-SWEEP_HOOKS = ('allreduce', 'guilt:0.005', FLOOR, 'fp16', 'powersgd:1', 'powersgd:4', 'guilt:0.001', 'randk:0.005')  # a sweep's hooks, in the order each seed runs them
+SWEEP_HOOKS = ('allreduce', 'guilt:0.005', FLOOR, 'fp16', 'powersgd:1', 'powersgd:4', 'guilt:0.001')  # a sweep's hooks, in the order each seed runs them
 
 def hook_label(hook:str):
     "A `--comm` value as a person reads it."

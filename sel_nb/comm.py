@@ -116,6 +116,7 @@ class GuiltSparseState(CommCounter):
         if pick not in ('guilt', 'random'): raise ValueError(f"pick is 'guilt' or 'random', got {pick!r}")
         super().__init__(process_group)
         self.density, self.error_feedback, self.momentum, self.warmup_steps, self.warmup, self.pick = density, error_feedback, momentum, warmup_steps, warmup, pick
+        self.draw_seed = torch.initial_seed()  # random-k's draws follow the run's seed (set before the state is made)
         self.residuals, self.velocities = {}, {}  # a parameter's position in the model -> its residual, its momentum
 
     def bind(self, model):
@@ -170,11 +171,12 @@ def hold_back(self:GuiltSparseState, keys:list, sizes:list, acc:torch.Tensor, se
 
 @patch
 def guilty(self:GuiltSparseState, keys:list, sizes:list, grad:torch.Tensor):
-    "The entries sent: the positions and values of the largest by magnitude of `grad` plus the residual (with `pick='random'`, as many at positions drawn from the step, the bucket and the rank); what is not sent becomes the residual."
+    "The entries sent: the positions and values of the largest by magnitude of `grad` plus the residual (with `pick='random'`, as many at positions drawn from the run's seed, the step, the bucket and the rank); what is not sent becomes the residual."
     acc, k = self.accumulate(keys, sizes, grad), self.n_sent(grad.numel())
     if self.pick == 'random':
         rank = dist.get_rank(self.process_group) if dist.is_initialized() else 0
-        idx = torch.randperm(acc.numel(), generator=torch.Generator().manual_seed(self.iter * 1_000_003 + keys[0] * 1009 + rank))[:k].to(acc.device)
+        draw = (self.draw_seed + self.iter * 1_000_003 + keys[0] * 1009 + rank * 7919) % 2**63
+        idx = torch.randperm(acc.numel(), generator=torch.Generator().manual_seed(draw))[:k].to(acc.device)
     else: idx = acc.abs().topk(k, sorted=False).indices
     vals = acc[idx]
     self.hold_back(keys, sizes, acc, idx)

@@ -17,25 +17,27 @@ from .presets import PRESETS
 from .comm import comm_seconds
 from .study import half_width
 from .bandwidth import out_of_sample
-from .bandwidth_sweep import HOOKS, FLOOR, hook_label
-from .link_arms import read_rows
+from .bandwidth_sweep import FLOOR, hook_label
+from .link_arms import ARM_HOOKS, read_rows
 
 # %% ../nbs/09g_link_verdict.ipynb #b8820014
 def accuracy_runs(out):
-    "One row per (hook, seed) of the accuracy arm's finished reported runs (folders of known hooks only): lr, steps, final accuracy, accuracy at the preset's epochs, and `points`, `(step, accuracy)` four times an epoch and at the end."
+    "One row per (hook, seed) of the accuracy arm's reported runs that ended (folders of `ARM_HOOKS` only): lr, steps, final accuracy, accuracy at the preset's epochs, `failed` (it diverged), and `points`, `(step, accuracy)` four times an epoch, the last at its last step."
     rows, ref = [], reference_system()
-    for hook in HOOKS:
+    for hook in ARM_HOOKS:
         folder = Path(out)/'accuracy'/hook.replace(':', '_')
         if not (folder/'config.json').exists(): continue
         cfg = json.loads((folder/'config.json').read_text())['preset']
         for f in sorted(folder.glob(f'seed*/final_{ref}.json')):
             fin = json.loads(f.read_text())
-            if fin.get('status') != 'done': continue
-            pts, hist = pd.read_csv(f.parent/f'points_{ref}.csv'), pd.read_csv(f.parent/f'hist_{ref}.csv')
+            if fin.get('status') not in ('done', 'failed'): continue
+            pts = pd.read_csv(f.parent/f'points_{ref}.csv') if (f.parent/f'points_{ref}.csv').exists() else pd.DataFrame(dict(step=[], test_100=[]))
+            hist = pd.read_csv(f.parent/f'hist_{ref}.csv')
             at = hist.test_full[hist.epoch == PRESETS[cfg['name']].baseline_epochs]
-            rows.append(dict(hook=hook, seed=fin['seed'], lr=cfg['lr'], steps=fin['comm']['steps'], test_full=hist.test_full.iloc[-1],
-                             at_preset=at.iloc[0] if len(at) else math.nan, points=[*zip(pts.step, pts.test_100), (fin['comm']['steps'], hist.test_full.iloc[-1])]))
-    return pd.DataFrame(rows, columns=['hook', 'seed', 'lr', 'steps', 'test_full', 'at_preset', 'points'])
+            rows.append(dict(hook=hook, seed=fin['seed'], lr=cfg['lr'], steps=(fin.get('comm') or {}).get('steps', math.nan), failed=fin['status'] == 'failed',
+                             test_full=hist.test_full.iloc[-1] if len(hist) else math.nan, at_preset=at.iloc[0] if len(at) else math.nan,
+                             points=list(zip(pts.step, pts.test_100))))
+    return pd.DataFrame(rows, columns=['hook', 'seed', 'lr', 'steps', 'failed', 'test_full', 'at_preset', 'points'])
 
 # %% ../nbs/09g_link_verdict.ipynb #9823e60b
 SUSTAIN = 3  # accuracy points whose mean must reach the target
@@ -51,13 +53,13 @@ def steps_to(points, target:float, k:int=SUSTAIN): # `(step, accuracy)` in train
 MARGIN = 0.005  # the target: dense DDP's mean accuracy at the preset's epochs, less half a point
 
 def with_targets(runs:pd.DataFrame, margin:float=MARGIN):
-    "`runs` of seeds dense DDP ran, with the `target`, `steps_to` it (the last step where it is not `reached`: a lower bound), and `steps_ratio` to dense DDP's, same seed."
-    dense = runs[runs.hook == 'allreduce'].set_index('seed')
+    "`runs` of seeds dense DDP finished, with the `target`, `steps_to` it (where it is not `reached`, the run's last step, or dense's where it diverged: a lower bound), and `steps_ratio` to dense DDP's, same seed."
+    dense = runs[(runs.hook == 'allreduce') & ~runs.failed].set_index('seed')
     r = runs[runs.seed.isin(dense.index)].copy()
     r['target'] = dense.at_preset.mean() - margin
     hit = [steps_to(p, t) for p, t in zip(r.points, r.target)]
-    r['reached'] = [not math.isnan(h) for h in hit]
-    r['steps_to'] = [s if math.isnan(h) else h for h, s in zip(hit, r.steps)]
+    r['reached'] = [not math.isnan(h) and not f for h, f in zip(hit, r.failed)]
+    r['steps_to'] = [h if ok else dense.steps[s] if f else n for h, ok, f, s, n in zip(hit, r.reached, r.failed, r.seed, r.steps)]
     return r.assign(steps_ratio=r.steps_to / r.seed.map(r[r.hook == 'allreduce'].set_index('seed').steps_to))
 
 # %% ../nbs/09g_link_verdict.ipynb #822caa8c
@@ -72,9 +74,9 @@ def timing_table(rows:pd.DataFrame):
         step_ms=('step_ms', 'mean'), step_ms_std=('step_ms', 'std'), hook_ms=('hook_ms', 'mean'), hook_ms_std=('hook_ms', 'std'),
         bytes_per_step=('bytes_per_step', 'mean'), measured_gbit=('measured_gbit', 'mean'), busy=('busy_before', 'max')).reset_index()
     t['label'], t['unlimited'] = t.hook.map(hook_label), t.measured_gbit < 0.8 * t.gbit
-    t['predicted_ms'] = [0. if r.hook == FLOOR else 1e3 * comm_seconds(r.bytes_per_step, r.world, r.measured_gbit, 'allgather' if r.hook.startswith('guilt') else 'allreduce')
+    t['predicted_ms'] = [0. if r.hook == FLOOR else 1e3 * comm_seconds(r.bytes_per_step, r.world, r.measured_gbit, 'allgather' if r.hook.startswith(('guilt', 'randk')) else 'allreduce')
                          for r in t.itertuples()]
-    order = {h: i for i, h in enumerate((*HOOKS, FLOOR))}
+    order = {h: i for i, h in enumerate((*ARM_HOOKS, FLOOR))}
     return t.sort_values(['gbit', 'hook'], key=lambda c: -c if c.name == 'gbit' else c.map(order)).reset_index(drop=True)
 
 # %% ../nbs/09g_link_verdict.ipynb #9ff6777d
@@ -86,7 +88,7 @@ def paired_step_ratios(rows:pd.DataFrame, hook:str, rate:str):
 def time_to_accuracy(runs:pd.DataFrame, # `with_targets(accuracy_runs(out))`
                      rows:pd.DataFrame, # `timing_rows(out)`
                      n_boot:int=4000, seed:int=0): # bootstrap draws; their seed
-    "Per (rate, hook) with both arms: time to the target over dense DDP's (geometric mean, bootstrap 95% interval over seeds and blocks together), `reached` of `n` seeds, the steps and step-time ratios, and the verdict."
+    "Per (rate, hook) with both arms: time to the target over dense DDP's (geometric mean, bootstrap 95% interval over seeds and blocks together), `reached` of `n` seeds, `bound` ('' exact; '≥' where the hook missed the target on a seed, '≤' where dense did, '?' both), the steps and step-time ratios, and the verdict."
     rng, out = np.random.default_rng(seed), []
     table = timing_table(rows)
     for r in table[~table.hook.isin(['allreduce', FLOOR])].itertuples():
@@ -95,11 +97,14 @@ def time_to_accuracy(runs:pd.DataFrame, # `with_targets(accuracy_runs(out))`
         if not len(a) or not len(q): continue
         boot = np.exp(rng.choice(a, (n_boot, len(a))).mean(1) + rng.choice(q, (n_boot, len(q))).mean(1))
         lo, hi = np.percentile(boot, [2.5, 97.5])
+        dense_missed = not runs[(runs.hook == 'allreduce') & runs.seed.isin(acc.seed)].reached.all()
+        bound = {(False, False): '', (True, False): '≥', (False, True): '≤', (True, True): '?'}[(not acc.reached.all(), dense_missed)]
         out.append(dict(rate=r.rate, gbit=r.gbit, measured_gbit=r.measured_gbit, unlimited=r.unlimited, hook=r.hook, label=r.label, n=len(a),
-                        reached=int(acc.reached.sum()), blocks=len(q), ratio=math.exp(a.mean() + q.mean()), lo=lo, hi=hi,
+                        reached=int(acc.reached.sum()), blocks=len(q), ratio=math.exp(a.mean() + q.mean()), lo=lo, hi=hi, bound=bound,
                         steps_ratio=math.exp(a.mean()), step_ratio=math.exp(q.mean()),
-                        verdict='slower' if lo > 1 else 'faster' if hi < 1 and acc.reached.all() else 'not told apart'))  # a lower bound cannot say faster
-    return pd.DataFrame(out)
+                        verdict='slower' if lo > 1 and bound in ('', '≥') else 'faster' if hi < 1 and bound in ('', '≤') else 'not told apart'))  # a lower bound cannot say faster, an upper one slower
+    return pd.DataFrame(out, columns=['rate', 'gbit', 'measured_gbit', 'unlimited', 'hook', 'label', 'n', 'reached', 'blocks', 'ratio', 'lo', 'hi', 'bound',
+                                      'steps_ratio', 'step_ratio', 'verdict'])
 
 # %% ../nbs/09g_link_verdict.ipynb #c4964da1
 def dense_spread(runs:pd.DataFrame):
@@ -121,13 +126,14 @@ def where_it_pays(tta:pd.DataFrame, hook:str):
 def format_link_verdict(runs:pd.DataFrame, rows:pd.DataFrame, tta:pd.DataFrame):
     "The two arms and their product as printed text: accuracy per hook, time a step per rate and hook, time to accuracy with its verdicts, the floor, the model out of sample."
     timing, dense = timing_table(rows), runs[runs.hook == 'allreduce']
-    acc = runs.groupby('hook', sort=False).agg(lr=('lr', 'first'), n=('seed', 'size'), acc=('test_full', 'mean'), acc_ci=('test_full', half_width),
+    acc = runs.groupby('hook', sort=False).agg(lr=('lr', 'first'), n=('seed', 'size'), failed=('failed', 'sum'), acc=('test_full', 'mean'), acc_ci=('test_full', half_width),
                                                reached=('reached', 'sum'), steps=('steps_ratio', lambda v: math.exp(np.log(v).mean()))).reset_index()
     lo, hi = dense_spread(runs)
     lines = [f"ACCURACY ARM: two processes, no limited link, each hook at its tuned lr, {int(dense.steps.iloc[0])} steps a run; target: dense DDP's mean "
              f"full-test accuracy after the preset's epochs less {100 * MARGIN:g} point = {100 * runs.target.iloc[0]:.2f}%, reached when {SUSTAIN} points in a row average it",
              f"{'hook':<18} {'lr':>8} {'seeds':>5} {'full test %':>14} {'reached':>8} {'steps × dense':>13}"]
-    lines += [f"{hook_label(r.hook):<18} {r.lr:>8g} {r.n:>5} {_ci(100 * r.acc, 100 * r.acc_ci, '{:.1f}'):>14} {f'{int(r.reached)}/{r.n}':>8} {r.steps:>13.2f}" for r in acc.itertuples()]
+    lines += [f"{hook_label(r.hook):<18} {r.lr:>8g} {r.n:>5} {_ci(100 * r.acc, 100 * r.acc_ci, '{:.1f}'):>14} {f'{int(r.reached)}/{r.n}':>8} {r.steps:>13.2f}"
+              + (f"  ({int(r.failed)} diverged)" if r.failed else '') for r in acc.itertuples()]
     lines += [f"dense DDP against itself, seed over seed: steps to the target × {lo:.2f} to {hi:.2f} (95% of pairs)", '',
               "TIMING ARM: short jobs in blocks of one rate, every hook once a block; time a step (mean ± std over blocks), the link as measured",
               f"{'link':>8} {'measured':>9} {'hook':<22} {'blocks':>6} {'step ms':>13} {'hook ms':>8} {'predicted':>9} {'hook B/step':>12} {'busy cores':>10}"]
@@ -135,9 +141,9 @@ def format_link_verdict(runs:pd.DataFrame, rows:pd.DataFrame, tta:pd.DataFrame):
               f"{r.hook_ms:>8.1f} {r.predicted_ms:>9.2f} {r.bytes_per_step:>12,.0f} {r.busy:>10.2f}" for r in timing.itertuples()]
     lines += ['', "TIME TO ACCURACY, dense DDP = 1: steps to the target (paired by seed) × time a step (paired by block); geometric mean, bootstrap 95% interval",
               f"{'link':>8} {'hook':<18} {'time × dense':>13} {'95% interval':>14} {'reached':>8} {'steps × dense':>13} {'step × dense':>12}  verdict"]
-    lines += [f"{r.rate:>8} {r.label:<18} {('≥ ' if r.reached < r.n else '') + f'{r.ratio:.2f}':>13} {f'[{r.lo:.2f}, {r.hi:.2f}]':>14} {f'{r.reached}/{r.n}':>8} "
+    lines += [f"{r.rate:>8} {r.label:<18} {(r.bound + ' ' if r.bound else '') + f'{r.ratio:.2f}':>13} {f'[{r.lo:.2f}, {r.hi:.2f}]':>14} {f'{r.reached}/{r.n}':>8} "
               f"{r.steps_ratio:>13.2f} {r.step_ratio:>12.2f}  {r.verdict}{' (unlimited link)' if r.unlimited else ''}" for r in tta.itertuples()]
-    lines += [''] + [f"{hook_label(h):<18} {where_it_pays(tta, h)}" for h in HOOKS[1:] if h in set(tta.hook)]
+    lines += [''] + [f"{hook_label(h):<18} {where_it_pays(tta, h)}" for h in ARM_HOOKS[1:] if h in set(tta.hook)]
     if FLOOR in set(timing.hook):
         lines += ['', "the floor, no gradients exchanged (DDP still broadcasts BatchNorm's buffers): " +
                   ', '.join(f"{r.step_ms:.1f} ms a step at {r.rate}" for r in timing[timing.hook == FLOOR].itertuples())]
@@ -152,7 +158,7 @@ def plot_link_verdict(rows:pd.DataFrame, tta:pd.DataFrame):
     import matplotlib.pyplot as plt
     timing = timing_table(rows)
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.2))
-    colors = dict(zip((*HOOKS, FLOOR), plt.cm.tab10.colors))
+    colors = dict(zip((*ARM_HOOKS, FLOOR), plt.cm.tab10.colors))
     for hook, t in timing.groupby('hook', sort=False):
         ax.errorbar(t.measured_gbit, t.step_ms, yerr=np.nan_to_num(t.step_ms_std), marker='o', capsize=3, color=colors.get(hook),
                     ls='--' if hook == FLOOR else '-', label=t.label.iloc[0])

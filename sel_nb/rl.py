@@ -172,7 +172,9 @@ def run_agent(run:RLRun, s:DQNSettings, files:RunFiles, bar=None):
     st = start_run(run, s)
     with torch.serialization.safe_globals(NUMPY_STATE): ck = load_checkpoint(files.ckpt)  # numpy's arrays and generators, nothing else
     if ck is not None and (ck.get('key', run.key), ck.get('version', 1)) != (run.key, version): set_aside(files, ck.get('key', run.key) + f"_v{ck.get('version', 1)}"); ck = None
-    if ck is not None: resume_run(st, ck)
+    if ck is not None:
+        resume_run(st, ck)
+        st['rows'] = [{**r, **{k: float('nan') for k in class_columns(st['buf']) if k not in r}} for r in st['rows']]  # rows of a checkpoint from before the class columns
     if bar is not None: bar.reset(total=s.steps); bar.update(st['step']); bar.set_description(f"{run.task} {run.key} seed {run.seed}")
     while st['step'] < s.steps:
         train_segment(st, s)

@@ -39,7 +39,7 @@ def tuning_runs(grid:dict, # a tuning grid (`system_grid`) and its `systems`
 
 # %% ../nbs/08b_study_folders.ipynb #dfbaf1c8
 CHOICES = 'choices.csv'  # the tuned settings' table, in the validation folder
-ENDS = {'rho_ratio': 0.9, 'batch_size': 4}  # where a grid stops by design: past RHO-LOSS's ratio 0.9 it drops fewer than 1 in 10 of what it scores, and at 1 it scores nothing (dense training); below batch 4 BatchNorm normalises each channel over 3 images or fewer, and the budget in images only buys more, noisier steps
+ENDS = {'rho_ratio': 0.9, 'batch_size': 4}  # where a grid stops by design: past RHO-LOSS's ratio 0.9 it drops fewer than 1 in 10 of what it scores, and at 1 it scores nothing (dense training); below batch 4 BatchNorm's batch statistics come from 3 images or fewer, and the budget in images only buys more, noisier steps; a choice there is said in the `end` column
 
 def choose_settings(val:Path, # the validation folder: <regime>/<system>/<run name>/budget_<b>/summary_runs.csv
                     defaults:dict=None, # the preset's value of a setting some of a system's runs leave out (`batch_size`, when a regime adds it)
