@@ -45,6 +45,7 @@ def local_run(folder:Path, hook:str, seeds, preset:str, # the run's folder, `--c
             *(['--validation', validation] if validation else [])]
     with open(folder/'run.log', 'a') as log: return subprocess.run([str(a) for a in argv], stdout=log, stderr=subprocess.STDOUT).returncode == 0
 
+# %% ../nbs/08d_link_arms.ipynb #1393f2c9
 def check_settings(folder:Path, sets:dict, validation:int=None): # a run's folder; the `--set` values and validation split it should hold
     "Refuse, in one line, to resume a folder whose runs trained with other settings."
     cfg = folder/'config.json'
