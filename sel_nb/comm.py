@@ -176,7 +176,7 @@ def guilty(self:GuiltSparseState, keys:list, sizes:list, grad:torch.Tensor):
     if self.pick == 'random':
         rank = dist.get_rank(self.process_group) if dist.is_initialized() else 0
         draw = (self.draw_seed + self.iter * 1_000_003 + keys[0] * 1009 + rank * 7919) % 2**63
-        idx = torch.randperm(acc.numel(), generator=torch.Generator().manual_seed(draw))[:k].to(acc.device)
+        idx = torch.randperm(acc.numel(), generator=torch.Generator(acc.device).manual_seed(draw), device=acc.device)[:k]  # drawn where the gradient is: no copy a step
     else: idx = acc.abs().topk(k, sorted=False).indices
     vals = acc[idx]
     self.hold_back(keys, sizes, acc, idx)

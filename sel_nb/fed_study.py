@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from fastcore.script import Param
 import pandas as pd
-from .study import half_width, paired
+from .study import half_width, paired, first_sustained
 from .fed_server import FED_STRATEGIES, FED_PRESETS, ENGINES, FedRun, run_rounds, run_summary
 from .record import BenchmarkError, machine_info, provenance
 from .faults import savefig_atomic, write_csv_atomic, write_text_atomic
@@ -110,10 +110,9 @@ TARGET_SHARE, SUSTAIN = 0.95, 3  # a split's target: this share of dense FedAvg'
 
 def sustained_round(hist:pd.DataFrame, # a run's history: `round`, `acc` (NaN where it did not evaluate)
                     target:float, k:int=SUSTAIN):
-    "The round at which the mean of the last `k` evaluations first reaches `target`; None if it never does."
-    ev = hist.dropna(subset=['acc'])
-    hit = ev['round'][ev.acc.rolling(k).mean() >= target]
-    return int(hit.iloc[0]) if len(hit) else None
+    "The round at which the mean of the last `k` evaluations first reaches `target` (`first_sustained`); None if it never does."
+    r = first_sustained(zip(hist['round'], hist.acc), target, k)
+    return None if r is None else int(r)
 
 def split_targets(tuned:dict): # tuned.json: {alpha: {strategy: {epochs, lr, val_acc}}}
     "Each split's target: `TARGET_SHARE` of dense FedAvg's validation accuracy at its chosen setting (none where dense was not tuned)."
