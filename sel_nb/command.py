@@ -56,7 +56,8 @@ def parse_command(parser, argv:list): # a `hyphenated_parser`, and the arguments
 def open_study(out:Path, # the study's results folder
                command:str, # the command line, for command.txt and the lock
                resume:bool, # continue the study already in `out`
-               record:dict): # what config.json holds (with the study's `preset`)
+               record:dict, # what config.json holds (with the study's `preset`)
+               fixed:tuple=()): # keys of `record` a resumed study must hold as it started (its seeds, its grid)
     "The study's folder, locked, checked and started (config.json, command.txt) for the `with` block."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     with RunLock(out, command):
@@ -65,6 +66,8 @@ def open_study(out:Path, # the study's results folder
             raise BenchmarkError(f"output folder {out} already holds a study; pass --resume to continue it or --out to choose another folder")
         if started.exists() and (was := json.loads(started.read_text())['preset']) != record['preset']:
             raise BenchmarkError(f"output folder {out} holds a study of preset {was!r}, not {record['preset']!r}; choose another folder with --out")
+        if started.exists() and (bad := [k for k in fixed if json.loads(json.dumps((was := json.loads(started.read_text())).get(k), default=str)) != json.loads(json.dumps(record[k], default=str))]):
+            raise BenchmarkError(f"output folder {out} holds a study with {bad[0]} {was.get(bad[0])}, not {json.loads(json.dumps(record[bad[0]], default=str))}: resume it as it started, or choose another folder with --out")
         remove_stale_temps(out)
         if not started.exists():
             write_text_atomic(started, json.dumps(record, indent=1, default=str)); write_text_atomic(out/'command.txt', command + '\n')

@@ -91,7 +91,8 @@ class Agent:
     buffer:Callable=uniform_buffer # `(settings, obs_dim, n_actions, seed, alpha) -> ReplayBuffer`
     select:str=None # None, 'td' (train on the half of a double batch with the largest |δ|) or 'random' (a random half)
     guilt:float=None # the guilt mask's target sparsity on the Q-network's gradient (None: no mask)
-    random_mask:float=None # a random mask of this sparsity, drawn afresh each step: the guilt mask's control
+    random_mask:float=None # the guilt mask's control: as many entries a layer as a guilt mask of this sparsity keeps, drawn at random each step
+    batch_scale:int=1 # batches drawn and trained on a step: 2 is a dense control at a selective agent's cost
     tuned_with:str=None # a mechanism control runs at this agent's chosen setting, not its own
     version:int=1 # raised when the agent's mechanics change: a finished run of another version is set aside, not reused
     alphas:bool=False # PER's α is tuned with the learning rate
@@ -107,9 +108,10 @@ for _a in (Agent('uniform', 'Uniform replay (control)', '#4c72b0', reference=Tru
            Agent('class_action', 'Embarrassment by action', '#8172b3', class_buffer('action')),
            Agent('class_outcome', 'Embarrassment by outcome', '#dd8452', class_buffer('outcome')),
            Agent('selective', 'Selective: top half by |δ|', '#937860', select='td'),
+           Agent('uniform_double', 'Uniform, double batch (control)', '#2ca02c', batch_scale=2, role='control'),  # selective's cost, all of it trained on
            Agent('random_half', 'Random half (control)', '#8c8c8c', select='random', role='control', tuned_with='selective', version=2),  # 2: counts no scoring
            Agent('guilt', 'Guilt mask, 95% sparse', '#64b5cd', guilt=0.95, version=2),  # 2: moves only the entries its mask keeps
-           Agent('random_mask', 'Random mask, 95% sparse (control)', '#b0b0b0', random_mask=0.95, role='control', tuned_with='guilt')):
+           Agent('random_mask', 'Random mask, 95% sparse (control)', '#b0b0b0', random_mask=0.95, role='control', version=3)):  # 3: guilt's count in each layer, its own rate
     register(_a, AGENTS)
 
 # %% ../nbs/14a_dqn.ipynb #de90eb6a
@@ -124,7 +126,7 @@ class DQN:
             self.q = q_network(obs_dim, n_actions, s.hidden)
         self.target = copy.deepcopy(self.q).requires_grad_(False)
         self.opt = torch.optim.Adam(self.q.parameters(), lr=lr)
-        self.mask = GuiltMask(target=agent.guilt) if agent.guilt else None
+        self.mask = GuiltMask(target=agent.guilt or agent.random_mask) if agent.guilt or agent.random_mask else None  # the control counts with one too
         self.flops = q_flops(self.q, obs_dim)
         self.work = dict(forward=0, backward=0)  # samples through a forward pass, and through a backward pass
 
@@ -162,20 +164,25 @@ def pick_half(dqn:DQN, buf:ReplayBuffer, idx:np.ndarray, batch:tuple):
 
 # %% ../nbs/14a_dqn.ipynb #13e01742
 def update_mask(dqn:DQN, buf:ReplayBuffer):
-    "The entries this step may move, after the clipped backward: the guilt mask's, or a random draw of the same sparsity (with the buffer's generator, kept in checkpoints); their gradients are zeroed elsewhere. None without a mask."
-    if dqn.mask is not None:
+    "The entries this step may move, after the clipped backward: the guilt mask's; or, for its control, in each layer as many entries as the guilt mask keeps there, drawn at random among those with a gradient (with the buffer's generator, kept in checkpoints). Their gradients are zeroed elsewhere. None without a mask."
+    if dqn.mask is None: return None
+    params = list(dqn.q.parameters())
+    if not dqn.agent.random_mask:
         dqn.mask(dqn.q)
-        return [p.grad != 0 for p in dqn.q.parameters()]
-    if dqn.agent.random_mask:
-        keep = [torch.from_numpy(buf.rng.random(tuple(p.shape)) >= dqn.agent.random_mask) & (p.grad != 0) for p in dqn.q.parameters()]  # as guilt's: none without a gradient
-        for p, k in zip(dqn.q.parameters(), keep): p.grad.mul_(k)
-        return keep
-    return None
+        return [p.grad != 0 for p in params]
+    guilt = [p.grad.clone() for p in params]; dqn.mask(guilt)  # what guilt keeps, layer by layer (its controller adapts as guilt's does)
+    keep = []
+    for p, g in zip(params, guilt):
+        live = torch.nonzero(p.grad.reshape(-1)).reshape(-1).numpy()  # guilt keeps only entries with a gradient, so at most these
+        k = torch.zeros(p.numel(), dtype=torch.bool)
+        k[torch.from_numpy(buf.rng.choice(live, size=int((g != 0).sum()), replace=False))] = True
+        keep.append(k.view_as(p.grad)); p.grad.mul_(keep[-1])
+    return keep
 
 # %% ../nbs/14a_dqn.ipynb #a0043be3
 def train_step(dqn:DQN, buf:ReplayBuffer):
     "One gradient step on a batch from `buf`: importance-weighted Huber loss, clipped gradient, and with a mask an update that moves only the masked-in entries (Adam's moments would move the rest); returns the loss."
-    n = dqn.s.batch * (2 if dqn.agent.select else 1)
+    n = dqn.s.batch * (2 if dqn.agent.select else dqn.agent.batch_scale)
     idx, w = buf.draw(n)
     batch = buf.batch(idx)
     if dqn.agent.select: idx, batch = pick_half(dqn, buf, idx, batch); w = None
