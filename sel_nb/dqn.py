@@ -105,8 +105,8 @@ class Agent:
 AGENTS = {}
 for _a in (Agent('uniform', 'Uniform replay (control)', '#4c72b0', reference=True, role='control'),
            Agent('per', 'PER (proportional)', '#d62728', per_buffer, alphas=True),
-           Agent('class_action', 'Embarrassment by action', '#8172b3', class_buffer('action')),
-           Agent('class_outcome', 'Embarrassment by outcome', '#dd8452', class_buffer('outcome')),
+           Agent('class_action', 'Embarrassment by action', '#8172b3', class_buffer('action'), version=2),  # 2: draws from each class's row of slots
+           Agent('class_outcome', 'Embarrassment by outcome', '#dd8452', class_buffer('outcome'), version=2),
            Agent('selective', 'Selective: top half by |δ|', '#937860', select='td'),
            Agent('uniform_double', 'Uniform, double batch (control)', '#2ca02c', batch_scale=2, role='control'),  # selective's cost, all of it trained on
            Agent('random_half', 'Random half (control)', '#8c8c8c', select='random', role='control', tuned_with='selective', version=2),  # 2: counts no scoring

@@ -140,6 +140,19 @@ class ClassReplay(ReplayBuffer):
         self.key, self.smoothing = key, smoothing
         self.n_classes = n_actions if key == 'action' else OUTCOMES
         self.E = torch.full((self.n_classes,), float('nan'), dtype=torch.float64)
+        self.members = np.zeros((self.n_classes, capacity), np.int64)  # each class's slots: the first `count[c]` of row c
+        self.count = np.zeros(self.n_classes, np.int64)
+        self.slot_class, self.at = np.full(capacity, -1, np.int64), np.zeros(capacity, np.int64)  # a slot's class (-1: empty) and place in its row
+
+    def added(self, i:int):
+        "Slot `i` was written: it leaves its old class's row (that row's last slot takes its place) and joins its new class's; no scan of the buffer."
+        if (old := self.slot_class[i]) >= 0:
+            last = self.members[old, self.count[old] - 1]
+            self.members[old, self.at[i]], self.at[last] = last, self.at[i]
+            self.count[old] -= 1
+        c = self.classes(i)
+        self.members[c, self.count[c]], self.at[i], self.slot_class[i] = i, self.count[c], c
+        self.count[c] += 1
 
     def classes(self, idx=slice(None)):
         "The class of the transitions held (at `idx`)."
@@ -149,13 +162,13 @@ class ClassReplay(ReplayBuffer):
         "Each class's chance of being drawn, n_c·E_c / Σ n·E (NumPy)."
         E = self.E.numpy()
         E = np.where(np.isnan(E), np.nanmean(E) if not np.isnan(E).all() else 1.0, E)
-        mass = np.bincount(self.classes(), minlength=self.n_classes) * np.maximum(E, 1e-12)
+        mass = self.count * np.maximum(E, 1e-12)
         return mass / mass.sum()
 
     def draw(self, n:int):
-        "`n` slots: classes by their shares, then uniformly within each class; no importance weights."
-        cls, counts = self.classes(), self.rng.multinomial(n, self.shares())
-        idx = [self.rng.choice(np.flatnonzero(cls == c), k) for c, k in enumerate(counts) if k]
+        "`n` slots: classes by their shares, then uniformly within each class (from its row of slots: the cost of a draw does not grow with the buffer); no importance weights."
+        counts = self.rng.multinomial(n, self.shares())
+        idx = [self.members[c, self.rng.integers(0, self.count[c], k)] for c, k in enumerate(counts) if k]
         return self.rng.permutation(np.concatenate(idx)), None
 
     def update(self, idx:np.ndarray, td:torch.Tensor):
