@@ -96,17 +96,17 @@ def settings_past_edge(best:tuple, settings:list): # `(epochs, lr)`, the setting
 
 # %% ../nbs/15b_fed_study.ipynb #3c3c120e
 def tune(cfg:FedConfig, alpha:str, strategy:str='dense', bar=None):
-    "The local epochs and learning rate with which `strategy` has the best accuracy (mean of its last five evaluations) on the validation split, tuning seed, among the settings that lost no update to diverged training (the grid extended past an edge where the best sits, and around a setting tried at one value of an axis, `EXTENSIONS` times at most); every setting's accuracy, the updates each lost where it lost any, and whether the choice still sits at an edge (the extensions ran out)."
+    "The local epochs and learning rate with which `strategy` has the best accuracy (mean of its last `last` evaluations) on the validation split, tuning seed, among the settings that lost no update to diverged training (the grid extended past an edge where the best sits, and around a setting tried at one value of an axis, `EXTENSIONS` times at most); every setting's accuracy, the updates each lost where it lost any, and whether the choice still sits at an edge (the extensions ran out)."
     p = FED_PRESETS[cfg.preset]
     settings = [(e, lr) for e in (cfg.tune_epochs or (p.epochs,)) for lr in (cfg.tune_lrs or (p.lr,))]
     if len(settings) == 1: return settings[0], {}, {}, False
     runs = {}
     def score(st): # a setting that lost an update sits at the edge of divergence: below every sound one (fewer losses first), so the search moves away
         r = runs[st] = one_run(cfg, FedRun(strategy, _alpha(alpha), cfg.tune_seed, p, epochs=st[0], lr=st[1], split='val'), bar)
-        return r['acc_last5'] if not r.get('failed') else -r['failed']
+        return r['acc_last'] if not r.get('failed') else -r['failed']
     best, _ = search_past_edges(settings, score, FED_STEPS, EXTENSIONS, single=True)
     key = lambda e, lr: f'e{e}_lr{lr:g}'
-    return best, {key(*st): r['acc_last5'] for st, r in runs.items()}, {key(*st): r['failed'] for st, r in runs.items() if r.get('failed')}, bool(steps_past_edge(best, list(runs), FED_STEPS, single=True))
+    return best, {key(*st): r['acc_last'] for st, r in runs.items()}, {key(*st): r['failed'] for st, r in runs.items() if r.get('failed')}, bool(steps_past_edge(best, list(runs), FED_STEPS, single=True))
 
 # %% ../nbs/15b_fed_study.ipynb #beacedbc
 TARGET_SHARE, SUSTAIN = 0.95, 3  # a split's target: this share of dense FedAvg's tuned validation accuracy; reached when this many evaluations in a row average it
@@ -133,11 +133,11 @@ def split_key(a): # an alpha as typed ('1', '1.0', 1.0) or 'iid'
 # %% ../nbs/15b_fed_study.ipynb #d8e2da21
 def fed_table(finals:list,
               out:Path=None): # the study's folder: with its tuned.json and histories, rounds and bytes to each split's own target
-    "One row per split and strategy: mean accuracy (of the last five evaluations) and bytes; rounds and upload to the target; the paired difference in accuracy from dense FedAvg with its 95% interval."
+    "One row per split and strategy: mean accuracy (of the last `last` evaluations of its preset) and bytes; rounds and upload to the target; the paired difference in accuracy from dense FedAvg with its 95% interval."
     df, rows = pd.DataFrame(finals), []
     targets = split_targets(json.loads((Path(out)/'tuned.json').read_text())) if out and (Path(out)/'tuned.json').exists() else {}
     for (a, s), g in df.groupby(['alpha', 'strategy'], sort=False):
-        r = dict(alpha=a, strategy=s, label=FED_STRATEGIES[s].label, seeds=len(g), acc=g.acc_last5.mean(), bytes_up=g.bytes_up.mean(), bytes_down=g.bytes_down.mean(),
+        r = dict(alpha=a, strategy=s, label=FED_STRATEGIES[s].label, seeds=len(g), acc=g.acc_last.mean(), bytes_up=g.bytes_up.mean(), bytes_down=g.bytes_down.mean(),
                  rounds_to_target=g.rounds_to_target.mean(), up_to_target=g.up_to_target.mean(), select_forwards=g.select_forwards.mean(),
                  failed=g.failed.mean())  # updates lost to diverged training, a run's mean
         if (t := targets.get(split_key(a))) is None: r.update(rounds_to_target=math.nan, up_to_target=math.nan, reached='')  # no target for the split: no rounds to one
@@ -147,8 +147,8 @@ def fed_table(finals:list,
             up = [float((h.bytes_up + h.select_up + h.hello_up)[h['round'] <= k].sum()) for h, k in hits]
             r.update(target=t, reached=f"{len(hits)}/{len(hs)}", rounds_to_target=np.mean([k for _, k in hits]) if hits else math.nan,
                      up_to_target=np.mean(up) if up else math.nan)
-        ref = df[(df.alpha == a) & (df.strategy == 'dense')].set_index('seed').acc_last5
-        d = (g.set_index('seed').acc_last5 - ref).dropna()
+        ref = df[(df.alpha == a) & (df.strategy == 'dense')].set_index('seed').acc_last
+        d = (g.set_index('seed').acc_last - ref).dropna()
         if s != 'dense' and len(d):
             half = half_width(d)
             r.update(vs_dense=d.mean(), lo=d.mean() - half, hi=d.mean() + half)
@@ -160,10 +160,10 @@ CONTRASTS = (('fp16', 'dense'), ('top1', 'dense'), ('top0.1', 'top1'), ('rand1',
              ('embarrassed', 'poc'), ('embarrassed', 'shuffled'), ('top1_poc', 'top1'), ('top1_embarrassed', 'top1'), ('top1_embarrassed', 'top1_poc'))  # (contender, control)
 
 def fed_contrasts(finals:list):
-    "Per split, each of `CONTRASTS` whose two strategies ran: the paired difference in accuracy (mean of the last five evaluations), its 95% interval and the verdict."
+    "Per split, each of `CONTRASTS` whose two strategies ran: the paired difference in accuracy (mean of the last `last` evaluations), its 95% interval and the verdict."
     df = pd.DataFrame(finals).assign(experiment=lambda d: d.strategy, budget=lambda d: d.alpha.astype(str), natural=False)
     rows = [dict(alpha=a, contender=c, control=k, **r) for a in df.budget.unique() for c, k in CONTRASTS
-            if (r := paired(df, c, k, a, col='acc_last5')) is not None]
+            if (r := paired(df, c, k, a, col='acc_last')) is not None]
     return pd.DataFrame(rows, columns=['alpha', 'contender', 'control', 'mean', 'lo', 'hi', 'half', 'n', 'verdict'])
 
 # %% ../nbs/15b_fed_study.ipynb #bd1c7f76

@@ -554,7 +554,7 @@ def fed_study(tmp_path_factory):
                 key = f'{s}_a{a}_e1_lr0.05'
                 acc = [float('nan'), 0.5 + 0.1 * (s == 'dense') + 0.01 * k, float('nan'), 0.7 + 0.1 * (s == 'dense') + 0.01 * k]
                 pd.DataFrame(dict(round=[1, 2, 3, 4], bytes_up=[up] * 4, select_up=0, hello_up=[1e3, 0, 0, 0], acc=acc)).to_csv(out/'runs'/f'hist_{key}_seed{k}.csv', index=False)
-                finals.append(dict(strategy=s, alpha=a, seed=k, key=key, acc=acc[-1], acc_last5=(acc[1] + acc[3]) / 2, bytes_up=4 * up + 1e3, bytes_down=8e6,
+                finals.append(dict(strategy=s, alpha=a, seed=k, key=key, acc=acc[-1], acc_last=(acc[1] + acc[3]) / 2, bytes_up=4 * up + 1e3, bytes_down=8e6,
                                    rounds_to_target=None, up_to_target=None, select_forwards=0, failed=0))
     pd.DataFrame(finals).to_csv(out/'runs.csv', index=False)
     fed_table(finals).to_csv(out/'summary.csv', index=False)
