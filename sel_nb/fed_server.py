@@ -26,7 +26,7 @@ class FedStrategy:
     "A federated strategy: how clients upload and how the server chooses them."
     upload:str='dense' # one of UPLOADS
     density:float=1.0 # share of entries a top-k upload sends
-    select:str='random' # 'random', 'poc' (Power-of-Choice: highest local loss), 'embarrassed' (server's per-class embarrassment × client's label counts) or 'shuffled' (the same with the embarrassment shuffled across classes: its control)
+    select:str='random' # 'random', 'poc' (Power-of-Choice: highest local loss), 'embarrassed' (server's per-class embarrassment × client's label counts) 'shuffled' (the same with the embarrassment shuffled across classes: its control) or 'candidates' (the candidates a selection draws by size, chosen at random: the control of both selections)
     label:str=''
     color:str='#7f7f7f' # its colour on the results page
 
@@ -40,6 +40,7 @@ FED_STRATEGIES = {
     'poc': FedStrategy('dense', select='poc', label='Power-of-Choice, dense', color='#55a868'),
     'embarrassed': FedStrategy('dense', select='embarrassed', label='embarrassment-weighted, dense', color='#da8bc3'),
     'shuffled': FedStrategy('dense', select='shuffled', label='embarrassment shuffled across classes, dense (control)', color='#b0b0b0'),
+    'candidates': FedStrategy('dense', select='candidates', label='candidates drawn by size, chosen at random, dense (control)', color='#7f7f7f'),
     'top1_poc': FedStrategy('topk', 0.01, 'poc', label='top-k 1% + Power-of-Choice', color='#2f4f2f'),
     'top1_embarrassed': FedStrategy('topk', 0.01, 'embarrassed', label='top-k 1% + embarrassment-weighted', color='#ccb974'),
 }
@@ -112,6 +113,7 @@ def choose_clients(run:FedRun, t:int, grid, weights, fed, counts, node_of, state
     rng = np.random.default_rng([run.seed, t, 7])
     if s.select == 'random': return sorted(rng.choice(p.clients, p.per_round, replace=False).tolist()), dict()
     cand = candidates(run, t, counts)
+    if s.select == 'candidates': return sorted(np.random.default_rng([run.seed, t, 17]).choice(cand, p.per_round, replace=False).tolist()), dict()  # the draw by size and one vote each, no choosing
     if s.select == 'poc':
         content = lambda n: RecordDict({'arrays': ArrayRecord({'weights': Array(weights.numpy())}), 'config': round_config(run, t, state_dir)})
         replies, down, up = _send(grid, [node_of[c] for c in cand], 'query.loss', content)

@@ -157,7 +157,7 @@ def fed_table(finals:list,
 
 # %% ../nbs/15b_fed_study.ipynb #df25cf47
 CONTRASTS = (('fp16', 'dense'), ('top1', 'dense'), ('top0.1', 'top1'), ('rand1', 'top1'), ('rand1.5', 'top1'), ('poc', 'dense'), ('embarrassed', 'dense'),
-             ('embarrassed', 'poc'), ('embarrassed', 'shuffled'), ('top1_poc', 'top1'), ('top1_embarrassed', 'top1'), ('top1_embarrassed', 'top1_poc'))  # (contender, control)
+             ('embarrassed', 'poc'), ('embarrassed', 'shuffled'), ('poc', 'candidates'), ('embarrassed', 'candidates'), ('top1_poc', 'top1'), ('top1_embarrassed', 'top1'), ('top1_embarrassed', 'top1_poc'))  # (contender, control)
 
 def fed_contrasts(finals:list):
     "Per split, each of `CONTRASTS` whose two strategies ran: the paired difference in accuracy (mean of the last `last` evaluations), its 95% interval and the verdict."
