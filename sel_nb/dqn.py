@@ -111,7 +111,7 @@ for _a in (Agent('uniform', 'Uniform replay (control)', '#4c72b0', reference=Tru
            Agent('uniform_double', 'Uniform, double batch (control)', '#2ca02c', batch_scale=2, role='control'),  # selective's cost, all of it trained on
            Agent('random_half', 'Random half (control)', '#8c8c8c', select='random', role='control', tuned_with='selective', version=2),  # 2: counts no scoring
            Agent('guilt', 'Guilt mask, 95% sparse', '#64b5cd', guilt=0.95, version=2),  # 2: moves only the entries its mask keeps
-           Agent('random_mask', 'Random mask, 95% sparse (control)', '#b0b0b0', random_mask=0.95, role='control', version=3)):  # 3: guilt's count in each layer, its own rate
+           Agent('random_mask', 'Random mask, 95% sparse (control)', '#bcbd22', random_mask=0.95, role='control', version=3)):  # 3: guilt's count in each layer, its own rate
     register(_a, AGENTS)
 
 # %% ../nbs/14a_dqn.ipynb #de90eb6a

@@ -21,7 +21,7 @@ from .rl_stats import iqm, iqm_interval, improvement_interval, stratified_bootst
 from .record import BenchmarkError, RunFolder, machine_info, provenance
 from .faults import savefig_atomic, write_csv_atomic, write_text_atomic
 from .benchmark import hyphenated_parser, parse_command, run_command
-from .command import open_study, steps_past_edge, search_past_edges
+from .command import open_study, steps_past_edge, search_past_edges, confirm_best
 from .results_page import write_results_page
 
 # %% ../nbs/14d_rl_study.ipynb #c85881c4
@@ -85,16 +85,15 @@ def past_edge(best:tuple, settings:list, agent:str): # `(lr_scale, alpha)`, the 
 CONFIRM_TOP = 2  # the grid's best settings that run again on the confirming seeds
 
 def choose(cfg:RLConfig, task:str, agent:str, bar=None):
-    "The agent's setting with the best IQM of the area under the return curve on the tuning seeds (the grid extended past an edge where the best sits, `EXTENSIONS` times at most); with confirming seeds, the grid's best `CONFIRM_TOP` run on them too and the best IQM over all its seeds is chosen. Returns the choice, every setting's IQM, the settings confirmed, and whether the choice sits at an edge of what was tried."
+    "The agent's setting with the best IQM of the area under the return curve on the tuning seeds (the grid extended past an edge where the best sits, `EXTENSIONS` times at most); with confirming seeds, the grid's best `CONFIRM_TOP` run on them too and the best IQM over all its seeds is chosen (past an edge where that best sits, on all the seeds). Returns the choice, every setting's IQM, the settings confirmed, and whether the choice sits at an edge of what was tried."
     settings = grid(cfg, agent)
     if len(settings) == 1: return settings[0], {}, [], False
     s, folder = RL_PRESETS[cfg.preset][task], RunFolder(cfg.out/'tune'/task)
     run = lambda st, seed: RLRun(task, agent, seed, *st)
     score = lambda st, seeds: float(iqm([run_agent(r, s, folder.files(r.key, r.seed), bar)['auc'] for r in (run(st, k) for k in seeds)]))
     best, scores = search_past_edges(settings, lambda st: score(st, cfg.tune_seeds), rl_steps(agent), EXTENSIONS)
-    top = sorted(scores, key=scores.get, reverse=True)[:CONFIRM_TOP] if cfg.confirm_seeds else []  # stable: the first of equals
-    for st in top: scores[st] = score(st, cfg.tune_seeds + cfg.confirm_seeds)
-    best = max(top, key=scores.get) if top else best
+    top = []
+    if cfg.confirm_seeds: best, top = confirm_best(scores, lambda st: score(st, cfg.tune_seeds + cfg.confirm_seeds), lambda b, tried: past_edge(b, tried, agent), CONFIRM_TOP, EXTENSIONS)
     return best, {run(st, 0).key: v for st, v in scores.items()}, [run(st, 0).key for st in top], bool(past_edge(best, list(scores), agent))
 
 # %% ../nbs/14d_rl_study.ipynb #82e5c754
@@ -116,8 +115,8 @@ def run_rl(cfg:RLConfig, log=print):
                 (lr, a), scores, confirmed, at_edge = choose(cfg, task, base, bar)
                 tuned.setdefault(task, {})[agent] = dict(lr_scale=lr, alpha=a, lr=s.lr * lr, tuning_auc_iqm=scores, confirmed=confirmed, at_edge=at_edge, tuned_with=AGENTS[agent].tuned_with)
                 write_text_atomic(cfg.out/'tuned.json', json.dumps(tuned, indent=1))
-                if at_edge and cfg.strict: _fail(f"{base}'s best setting on {task} still sits at an edge of its grid after {EXTENSIONS} extensions: widen the grid in a new folder")
-                if at_edge: log(f"note: {base}'s best setting on {task} is still at an edge of its grid after {EXTENSIONS} extensions")
+                if at_edge and cfg.strict: _fail(f"{base}'s best setting on {task} still sits at an edge of what its tuning tried, after every extension it may make: widen --lr-scales or --alphas in a new folder")
+                if at_edge: log(f"note: {base}'s best setting on {task} is still at an edge of what its tuning tried")
             for seed in cfg.seeds:  # seed by seed, every agent at each: a slow spell of the machine falls on all agents alike
                 finals += [run_agent(RLRun(task, agent, seed, t['lr_scale'], t['alpha']), s, folder.files(agent, seed), bar) for agent in cfg.agents for t in [tuned[task][agent]]]
         bar.close()

@@ -73,17 +73,18 @@ def sel_rl(*args, fault=None):
 def test_the_command_is_declared():
     assert 'sel_rl=sel_nb.rl_study:rl_main' in (ROOT/'settings.ini').read_text()
 
-def test_a_killed_run_resumes_with_the_same_returns(tmp_path):
-    ref, out = tmp_path/'ref', tmp_path/'run'
-    assert sel_rl(*ARGS, '--out', str(ref)).returncode == 0
-    killed = sel_rl(*ARGS, '--out', str(out), fault='kill@checkpoint,task=Acrobot-v1,step=400')
+@pytest.mark.parametrize('agent', ['per', 'class_action', 'random_mask'])  # a sum tree; per-class rows of slots; a mask's controller and draws
+def test_a_killed_run_resumes_with_the_same_returns(tmp_path, agent):
+    ref, out, args = tmp_path/'ref', tmp_path/'run', tuple(agent if a == 'per' else a for a in ARGS)
+    assert sel_rl(*args, '--out', str(ref)).returncode == 0
+    killed = sel_rl(*args, '--out', str(out), fault='kill@checkpoint,task=Acrobot-v1,step=400')
     assert killed.returncode == -9, killed.stderr  # SIGKILL in the middle of the second run, after its second checkpoint
-    assert len(pd.read_csv(out/'Acrobot-v1'/'seed0'/'hist_per.csv')) == 2 and not (out/'Acrobot-v1'/'seed0'/'final_per.json').exists()
-    resumed = sel_rl(*ARGS, '--out', str(out), '--resume')
+    assert len(pd.read_csv(out/'Acrobot-v1'/'seed0'/f'hist_{agent}.csv')) == 2 and not (out/'Acrobot-v1'/'seed0'/f'final_{agent}.json').exists()
+    resumed = sel_rl(*args, '--out', str(out), '--resume')
     assert resumed.returncode == 0, resumed.stderr
     assert 'damaged' not in resumed.stdout + resumed.stderr and not list(out.rglob('*.damaged'))  # continued from its checkpoint, not from scratch
     for task in ('CartPole-v1', 'Acrobot-v1'):
-        got, want = (pd.read_csv(d/task/'seed0'/'hist_per.csv').drop(columns='time_s') for d in (out, ref))
+        got, want = (pd.read_csv(d/task/'seed0'/f'hist_{agent}.csv').drop(columns='time_s') for d in (out, ref))
         pd.testing.assert_frame_equal(got, want, check_exact=True)
     for f in ('summary.csv', 'summary.txt', 'returns.png', 'config.json', 'tuned.json'): assert (out/f).stat().st_size > 0, f
 

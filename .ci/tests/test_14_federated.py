@@ -181,7 +181,7 @@ def test_tuning_chooses_each_strategys_best_validation_setting(tmp_path):
     "With --tune-each every strategy gets the setting with its best accuracy on the validation split (tuning seed), and its reported runs use it."
     import json
     from sel_nb.fed_study import FedConfig, run_fed_study
-    cfg = FedConfig('smoke', strategies=('dense', 'top1'), alphas=('0.1',), tune_lrs=(0.02, 0.2), tune_each=True, out=tmp_path/'s', progress=False)
+    cfg = FedConfig('smoke', strategies=('dense', 'top1'), alphas=('0.1',), tune_lrs=(0.02, 0.2), tune_each=True, out=tmp_path/'s', progress=False, strict=False)  # a smoke run's few rounds may leave a choice at an edge
     run_fed_study(cfg, log=lambda *a: None)
     tuned = json.loads((tmp_path/'s'/'tuned.json').read_text())['0.1']
     for s in ('dense', 'top1'):

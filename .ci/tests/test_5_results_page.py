@@ -11,7 +11,7 @@ shows the value in the CSV or summary.json, every tab and switch changes what is
 Screenshots go to `_shots/results_page_desktop.png` and `_shots/results_page_phone.png` (copied to `docs/results_page.png`
 and `docs/results_page_phone.png`), and `_shots/results_page_{points,frontier,verdicts,comm,bwtime,bwmodel,bwtable}{,_phone}.png`.
 """
-import json, re, shutil
+import json, re, shutil, subprocess
 import pandas as pd
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
@@ -29,7 +29,8 @@ QUICK = ROOT/'results'/'quick'
 PAGE = QUICK/'index.html'
 SELECTIVE = ROOT/'results'/'selective'
 DISTRIBUTED = ROOT/'results'/'distributed'
-COMMITTED = [p.parent for p in sorted(ROOT.glob('results/**/index.html')) if p.read_text().count('id="sel-data"') == 1]  # a study's per-run pages too
+TRACKED = set(subprocess.run(['git', 'ls-files', 'results'], cwd=ROOT, capture_output=True, text=True).stdout.split())  # not pages a study is writing now
+COMMITTED = [p.parent for p in sorted(ROOT.glob('results/**/index.html')) if str(p.relative_to(ROOT)) in TRACKED and p.read_text().count('id="sel-data"') == 1]  # a study's per-run pages too
 SEVERED = ['--proxy-server=http://127.0.0.1:9', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1']
 
 @pytest.fixture(scope='module')
