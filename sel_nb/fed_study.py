@@ -77,6 +77,7 @@ def one_run(cfg:FedConfig, run:FedRun, bar=None):
     if final.exists():
         s = json.loads(final.read_text())
         if 'code' not in s: _fail(f"{final} was written before the divergence rule, Power-of-Choice's draw and the model sent once changed: continue the study in a new --out")
+        if 'acc_last' not in s: _fail(f"{final} was written before a run's accuracy became the mean of its preset's last {run.preset.last} evaluations: continue the study in a new --out")
         if 'failed' not in s:  # written before lost updates were counted: count them in its history
             h = pd.read_csv(hist); s['failed'] = int((h.chosen - h.aggregated - (run.dropout * h.chosen).round()).sum())
         return s
