@@ -68,13 +68,15 @@ class FedRun:
     def key(self): return f"{self.strategy}_a{'iid' if self.alpha is None else f'{self.alpha:g}'}_e{self.epochs}_lr{self.lr:g}" + (f"_drop{self.dropout:g}" if self.dropout else '')
 
 # %% ../nbs/15a_fed_server.ipynb #e1fe0a83
-def round_config(run:FedRun, t:int, state_dir, landed:int=-1,
+def round_config(run:FedRun, t:int, state_dir,
+                 landed:int=-1, # the last round whose upload from this client the server aggregated
+                 refused:int=-1, # the last round whose upload from it the server refused as diverged (`kept_updates`)
                  cached:bool=False): # the client trains from the weights this round's loss query brought it (the message carries none)
     "The `ConfigRecord` a client gets with round `t`: the federation, the round, local training and upload."
     s, p = FED_STRATEGIES[run.strategy], run.preset
     return ConfigRecord({'dataset': p.dataset, 'clients': p.clients, 'alpha': -1.0 if run.alpha is None else float(run.alpha), 'seed': run.seed,
                          'round': t, 'epochs': run.epochs, 'lr': run.lr, 'batch': p.batch, 'upload': s.upload, 'density': s.density,
-                         'state_dir': str(state_dir), 'landed': landed, 'cached': int(cached)})
+                         'state_dir': str(state_dir), 'landed': landed, 'refused': refused, 'cached': int(cached)})
 
 # %% ../nbs/15a_fed_server.ipynb #d78ada9e
 def _send(grid, nodes, kind, content_of):
@@ -154,9 +156,9 @@ def fed_round(run:FedRun, t:int, grid, st:dict, fed, state_dir):
     chosen, cost = choose_clients(run, t, grid, w, fed, st['counts'], st['node_of'], state_dir)
     drop = set(np.random.default_rng([run.seed, t, 11]).permutation(chosen)[:round(run.dropout * len(chosen))].tolist())
     s = FED_STRATEGIES[run.strategy]
-    landed = lambda n: st['landed'].get(st['part_of'][n], -1)
-    if s.select == 'poc': content = lambda n: RecordDict({'config': round_config(run, t, state_dir, landed(n), cached=True)})  # it has them
-    else: content = lambda n: RecordDict({'arrays': ArrayRecord({'weights': Array(w.numpy())}), 'config': round_config(run, t, state_dir, landed(n))})
+    fate = lambda n: {k: st[k].get(st['part_of'][n], -1) for k in ('landed', 'refused')}  # what became of its last upload
+    if s.select == 'poc': content = lambda n: RecordDict({'config': round_config(run, t, state_dir, **fate(n), cached=True)})  # it has them
+    else: content = lambda n: RecordDict({'arrays': ArrayRecord({'weights': Array(w.numpy())}), 'config': round_config(run, t, state_dir, **fate(n))})
     replies, down, up = _send(grid, [st['node_of'][c] for c in chosen], 'train', content)
     came = [r for r in replies if r.has_content() and int(r.content['metrics']['partition']) not in drop]  # a dropped client's upload never arrives
     sent = [r for r in came if 'update' in r.content]  # a client whose training diverged sends none
@@ -165,7 +167,8 @@ def fed_round(run:FedRun, t:int, grid, st:dict, fed, state_dir):
     vote = (lambda r: 1) if s.select != 'random' else (lambda r: r.content['metrics']['n'])  # drawn by size already: each counts once
     n = sum(vote(r) for r, _ in got)
     if n: w = w + sum(u * (vote(r) / n) for r, u in got)
-    for r, _ in got: st['landed'][int(r.content['metrics']['partition'])] = t
+    kept = {id(r) for r, _ in got}
+    for r in sent: st['landed' if id(r) in kept else 'refused'][int(r.content['metrics']['partition'])] = t
     st['weights'] = w
     return dict(round=t, chosen=len(chosen), aggregated=len(got), bytes_down=down, bytes_up=sum(message_bytes(r) for r in came),
                 forwards=sum(r.content['metrics']['forwards'] for r in came), norm_ratio=ratio, time_s=time.perf_counter() - t0, **cost)
@@ -179,7 +182,7 @@ def run_fed(run:FedRun, grid, ckpt:Path, state_dir:Path, bar=None):
     fed = federation(run.preset.dataset, run.preset.clients, run.alpha, run.seed)
     node_of, counts, setup = hello(run, grid, state_dir)
     torch.manual_seed(run.seed)
-    st = dict(weights=weights_of(FedCNN(fed['test'].channels, len(fed['test'].classes))), landed={}, rows=[], t=0)
+    st = dict(weights=weights_of(FedCNN(fed['test'].channels, len(fed['test'].classes))), landed={}, refused={}, rows=[], t=0)
     if (ck := load_checkpoint(ckpt)) is not None: st.update(ck)
     st.update(node_of=node_of, counts=counts, part_of={v: k for k, v in node_of.items()})
     eval_set = fed['val'] if run.split == 'val' else fed['test']
@@ -190,7 +193,7 @@ def run_fed(run:FedRun, grid, ckpt:Path, state_dir:Path, bar=None):
         if t % run.preset.eval_every == 0 or t == run.preset.rounds: row['acc'], row['loss'] = evaluate(st['weights'], eval_set)
         st['rows'].append({k: row.get(k, math.nan if k in ('acc', 'loss', 'norm_ratio') else 0) for k in ROW})
         st['t'] = t
-        save_torch_atomic({k: st[k] for k in ('weights', 'landed', 'rows', 't')}, ckpt)
+        save_torch_atomic({k: st[k] for k in ('weights', 'landed', 'refused', 'rows', 't')}, ckpt)
         fault_point('round', run=run.key, round=t)
         if bar is not None: bar.update(1)
     return st['rows']

@@ -220,6 +220,8 @@ def fed_train(msg:Message, context:Context):
     c, part, partition, model = _setup(msg, context)
     t = int(c['round'])
     st = load_client_state(c['state_dir'], partition, t)
+    if st['in_flight_round'] >= 0 and st['in_flight_round'] == int(c['refused']):  # the server refused its last upload as diverged:
+        st = load_client_state(c['state_dir'], partition, st['in_flight_round'])  # its state from before that round, residual and all
     old = weights_of(model)
     loss, fwd = local_train(model, part, int(c['epochs']), float(c['lr']), int(c['batch']), seed=int(c['seed']) * 1_000_003 + t * 1009 + partition)
     delta = weights_of(model) - old

@@ -66,10 +66,10 @@ def test_random_selection_is_seeded_and_distinct(tmp_path):
     assert len({tuple(p) for p in picks}) > 5  # not the same clients every round
     assert picks[0] == choose_clients(run, 1, grid, None, fed, counts, node_of, tmp_path)[0]
 
-def _train(grid, node, tmp, t, lr, landed, w, upload='topk'):
+def _train(grid, node, tmp, t, lr, landed, w, upload='topk', refused=-1):
     "What client `node` sends in round `t` (as the dense update it stands for)."
     cfg = ConfigRecord({'dataset': SMOKE.dataset, 'clients': SMOKE.clients, 'alpha': 0.1, 'seed': 0, 'round': t, 'epochs': 1, 'lr': lr,
-                        'batch': 32, 'upload': upload, 'density': 0.01, 'state_dir': str(tmp), 'landed': landed})
+                        'batch': 32, 'upload': upload, 'density': 0.01, 'state_dir': str(tmp), 'landed': landed, 'refused': refused})
     msg = Message(RecordDict({'arrays': ArrayRecord({'weights': Array(w.numpy())}), 'config': cfg}), dst_node_id=node, message_type='train')
     rec = grid.send_and_receive([msg])[0].content['update']
     if upload == 'randk': assert list(rec) == ['values'] and len(rec['values'].numpy()) == int(np.ceil(0.01 * w.numel()))  # k values, no indices
@@ -80,15 +80,16 @@ def _residual(tmp, before, upload):
     return st['residual'] if upload == 'randk' else st['sparse']['residuals'][0]
 
 @pytest.mark.parametrize('upload', ['topk', 'randk'])
-@pytest.mark.parametrize('lost', [True, False])
-def test_a_lost_upload_returns_to_the_clients_residual(tmp_path, lost, upload):
+@pytest.mark.parametrize('fate', ['lost', 'landed', 'refused'])
+def test_a_lost_upload_returns_to_the_residual_and_a_refused_one_is_dropped(tmp_path, fate, upload):
+    "Round 1's upload, lost on the way, comes back in the client's residual; landed, it does not; refused as diverged, the client's state goes back to before round 1."
     grid, w = LocalGrid(client_app, SMOKE.clients), weights_of(FedCNN())
     sent1 = _train(grid, 1000, tmp_path, 1, 0.05, -1, w, upload)
     res1 = _residual(tmp_path, 2, upload)
-    sent2 = _train(grid, 1000, tmp_path, 2, 0.0, -1 if lost else 1, w, upload)  # lr 0: no new update, only what the client holds
+    sent2 = _train(grid, 1000, tmp_path, 2, 0.0, 1 if fate == 'landed' else -1, w, upload, refused=1 if fate == 'refused' else -1)  # lr 0: no new update, only what the client holds
     res2 = _residual(tmp_path, 3, upload)
-    torch.testing.assert_close(sent2 + res2, res1 + (sent1 if lost else 0), rtol=0, atol=1e-6)
-    assert sent1.abs().sum() > 0
+    torch.testing.assert_close(sent2 + res2, dict(lost=res1 + sent1, landed=res1, refused=0 * res1)[fate], rtol=0, atol=1e-6)
+    assert sent1.abs().sum() > 0 and res1.abs().sum() > 0
 
 def test_random_k_sends_the_rounds_support_and_loses_nothing_over_rounds(tmp_path):
     "Over rounds, what a random-k client sent plus its residual is everything it computed: the dense client's updates from the same weights."
