@@ -126,19 +126,22 @@ def client_state_file(state_dir, partition:int):
     "The file of a client's state in `state_dir`."
     return Path(state_dir)/f'client{partition}.pt'
 
-def load_client_state(state_dir, partition:int, before:int): # a round
-    "A client's state as it was before round `before`: its residual (top-k's state, or random-k's vector), its upload still in flight and that upload's round."
+def _versions(state_dir, partition:int, before:int, void:int):
+    "A client's saved states from before round `before`, by round, less the one of round `void`."
     ck = load_checkpoint(client_state_file(state_dir, partition)) or {}
-    versions = {int(r): v for r, v in ck.items() if int(r) < before}
+    return {int(r): v for r, v in ck.items() if int(r) < before and int(r) != void}
+
+def load_client_state(state_dir, partition:int, before:int, # a round
+                      void:int=-1): # a round whose state does not count: the server refused that round's upload as diverged
+    "A client's state as it was before round `before`: its residual (top-k's state, or random-k's vector), its upload still in flight and that upload's round."
+    versions = _versions(state_dir, partition, before, void)
     return versions[max(versions)] if versions else dict(sparse=None, residual=None, in_flight=None, in_flight_round=-1)
 
-def save_client_state(state_dir, partition:int, round:int, state:dict):
-    "Keep a client's state after `round` beside its previous one: a server resumed one round back finds what the client had."
-    f = client_state_file(state_dir, partition)
-    ck = load_checkpoint(f) or {}
-    keep = {r: v for r, v in ck.items() if int(r) < round}
-    keep = {r: keep[r] for r in sorted(keep, key=int)[-1:]}
-    save_torch_atomic({**keep, str(round): state}, f)
+def save_client_state(state_dir, partition:int, round:int, state:dict, void:int=-1):
+    "Keep a client's state after `round` beside the one it started from (not `void`'s): a server resumed one round back finds what the client had."
+    keep = _versions(state_dir, partition, round, void)
+    keep = {str(r): keep[r] for r in sorted(keep)[-1:]}
+    save_torch_atomic({**keep, str(round): state}, client_state_file(state_dir, partition))
 
 # %% ../nbs/15_federated.ipynb #6d7da8ac
 def local_train(model, part, epochs:int, lr:float, batch:int, seed:int):
@@ -219,9 +222,8 @@ def fed_train(msg:Message, context:Context):
     "A client's round: train from the server's weights, then upload the update as the server asks (dense, fp16, or top-k or random-k with its residual)."
     c, part, partition, model = _setup(msg, context)
     t = int(c['round'])
-    st = load_client_state(c['state_dir'], partition, t)
-    if st['in_flight_round'] >= 0 and st['in_flight_round'] == int(c['refused']):  # the server refused its last upload as diverged:
-        st = load_client_state(c['state_dir'], partition, st['in_flight_round'])  # its state from before that round, residual and all
+    void = int(c['refused'])  # the server refused that round's upload as diverged: the state it left (residual and all) does not count
+    st = load_client_state(c['state_dir'], partition, t, void)
     old = weights_of(model)
     loss, fwd = local_train(model, part, int(c['epochs']), float(c['lr']), int(c['batch']), seed=int(c['seed']) * 1_000_003 + t * 1009 + partition)
     delta = weights_of(model) - old
@@ -240,5 +242,5 @@ def fed_train(msg:Message, context:Context):
     if c['upload'] in ('topk', 'randk'):
         sent = decode_update(rec, delta.numel(), support)
         save_client_state(c['state_dir'], partition, t, dict(sparse=sparse and sparse.state_dict(), residual=None if support is None else delta - sent,
-                                                             in_flight=sent, in_flight_round=t))
+                                                             in_flight=sent, in_flight_round=t), void)
     return Message(RecordDict({'update': rec, 'metrics': MetricRecord({'n': len(part), 'loss': loss, 'forwards': fwd, 'partition': partition})}), reply_to=msg)
