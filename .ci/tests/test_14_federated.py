@@ -91,6 +91,18 @@ def test_a_lost_upload_returns_to_the_residual_and_a_refused_one_is_dropped(tmp_
     torch.testing.assert_close(sent2 + res2, dict(lost=res1 + sent1, landed=res1, refused=0 * res1)[fate], rtol=0, atol=1e-6)
     assert sent1.abs().sum() > 0 and res1.abs().sum() > 0
 
+@pytest.mark.parametrize('upload', ['topk', 'randk'])
+def test_a_refused_round_is_void_and_a_lost_one_before_it_still_comes_back(tmp_path, upload):
+    "Round 1's upload is lost, round 2's refused: round 3 sends and holds what round 1 left (its residual and its lost upload), the same again when a resumed server repeats round 3."
+    grid, w = LocalGrid(client_app, SMOKE.clients), weights_of(FedCNN())
+    sent1 = _train(grid, 1000, tmp_path, 1, 0.05, -1, w, upload)
+    res1 = _residual(tmp_path, 2, upload)
+    _train(grid, 1000, tmp_path, 2, 0.05, -1, w, upload)  # its update is refused by the server
+    sent3 = _train(grid, 1000, tmp_path, 3, 0.0, -1, w, upload, refused=2)
+    torch.testing.assert_close(sent3 + _residual(tmp_path, 4, upload), res1 + sent1, rtol=0, atol=1e-6)
+    torch.testing.assert_close(_train(grid, 1000, tmp_path, 3, 0.0, -1, w, upload, refused=2), sent3, rtol=0, atol=0)  # round 3 repeated
+    assert res1.abs().sum() > 0 and sent1.abs().sum() > 0
+
 def test_random_k_sends_the_rounds_support_and_loses_nothing_over_rounds(tmp_path):
     "Over rounds, what a random-k client sent plus its residual is everything it computed: the dense client's updates from the same weights."
     grid, sent, dense = LocalGrid(client_app, SMOKE.clients), 0, 0
