@@ -73,6 +73,7 @@ def regime_train(train:ImageSet, # the training set as loaded
     if preset.label_noise: train = ImageSet(train.x, noisy_labels(train.y, preset.label_noise, train.n_classes, g), train.classes, train.mean, train.std, train.name)
     return train
 
+# %% ../nbs/05f_budget.ipynb #e7a32f17
 def regime_label(preset):
     "The preset's regime in words."
     parts = [f"{preset.train_per_class} training images per class"] if preset.train_per_class else []
@@ -196,6 +197,7 @@ def logit_adjusted_loss(labels:torch.Tensor, # the training labels
     def loss(preds, y): return F.cross_entropy(preds + shift, y)
     return loss
 
+# %% ../nbs/05f_budget.ipynb #353eff1c
 class LossFuncCB(Callback):
     "Trains its phase with `loss_func` instead of the learner's own."
     def __init__(self, loss_func): self.loss_func = loss_func
@@ -233,6 +235,7 @@ def check_loss_acc(model:nn.Module, train:ImageSet, idx:torch.Tensor, bs:int=100
     per_class = lambda v: (torch.zeros(int(y.max()) + 1, dtype=v.dtype, device=v.device).index_add_(0, y, v) / torch.bincount(y))[torch.bincount(y) > 0]
     return per_class(loss).mean().item(), per_class(hits).mean().item()
 
+# %% ../nbs/05f_budget.ipynb #d1fa596e
 class EarlyStopCB(Callback):
     "After each epoch, loss and accuracy on the `check` samples; the weights of the epoch with the lowest loss are kept, and the fit ends after `patience` epochs without a lower one."
     order = 50  # after the epoch's other callbacks

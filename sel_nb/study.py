@@ -203,6 +203,7 @@ def verdict_matrix(studies:dict): # regime name -> its study folder
             rows.append(row)
     return pd.DataFrame(rows)
 
+# %% ../nbs/09d_study.ipynb #54daa92a
 def write_matrix(studies:dict, out:Path):
     "verdict_matrix.csv and .txt, and frontier.png with one panel per regime, in `out`; returns the matrix."
     import matplotlib.pyplot as plt
