@@ -9,7 +9,7 @@ __all__ = ['SCHEDULES', 'IRREDUCIBLE_NUMBERS', 'noisy_labels', 'long_tail_counts
            'irreducible_cached', 'ReducibleLossCB']
 
 # %% ../nbs/05f_budget.ipynb #ed286021
-import copy, json, hashlib, math, os
+import copy, json, hashlib, math, os, time
 from typing import Callable
 from pathlib import Path
 import torch
@@ -264,7 +264,8 @@ def train_irreducible(model:nn.Module, # a fresh network for the irreducible-los
                       min_epochs:int=10, # it runs at least this many epochs (or `max_epochs`, if fewer)
                       seed:int=0,
                       balanced:bool=False): # for long-tailed classes: draw its batches class-balanced, and judge its check split with each class counting the same
-    "The irreducible-loss model, trained to convergence on `held`: dict of every training sample's loss under it, its check accuracy (per class too), its epochs and the executed FLOPs it cost."
+    "The irreducible-loss model, trained to convergence on `held`: dict of every training sample's loss under it, its check accuracy (per class too), its epochs, and the executed FLOPs and wall-clock seconds it cost."
+    start = time.perf_counter()
     fit, check = holdout_split(train.y[held], 0.2, torch.Generator().manual_seed(seed + 17), floor=2)
     fit, check = held[fit], held[check]  # a fifth of each class checks, the rest trains
     acct, stop = Accounting(model, tuple(train.x.shape[1:])), EarlyStopCB(train, check, patience, min(min_epochs, max_epochs), balanced=balanced)
@@ -273,10 +274,11 @@ def train_irreducible(model:nn.Module, # a fresh network for the irreducible-los
     forwards = len(stop.accs) * len(check) + len(train)  # the checks after each epoch, then every training sample scored once
     per_class = [check_loss_acc(model, train, check[train.y[check] == c])[1] for c in train.y[check].unique()]
     return dict(irreducible=sample_losses(model, train), accuracy=stop.best, class_accuracy=per_class, worst_class=min(per_class),
-                epochs=len(stop.accs), best_epoch=stop.best_epoch + 1, n_fit=len(fit), n_check=len(check), flops=acct.executed + forwards * acct.per_sample.forward)
+                epochs=len(stop.accs), best_epoch=stop.best_epoch + 1, n_fit=len(fit), n_check=len(check), flops=acct.executed + forwards * acct.per_sample.forward,
+                seconds=time.perf_counter() - start)
 
 # %% ../nbs/05f_budget.ipynb #ccd7daf4
-IRREDUCIBLE_NUMBERS = ('accuracy', 'class_accuracy', 'worst_class', 'epochs', 'best_epoch', 'n_fit', 'n_check', 'flops')  # what its .json holds, beside its key
+IRREDUCIBLE_NUMBERS = ('accuracy', 'class_accuracy', 'worst_class', 'epochs', 'best_epoch', 'n_fit', 'n_check', 'flops', 'seconds')  # what its .json holds, beside its key
 
 def irreducible_cached(folder, # where the models are kept (None or '': nowhere, trained every time)
                        key:dict, # what makes one model: the regime's settings, the seed, the training labels' fingerprint

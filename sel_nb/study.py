@@ -120,24 +120,37 @@ def format_verdicts(runs:pd.DataFrame, title:str=''):
     return '\n'.join(lines)
 
 # %% ../nbs/09d_study.ipynb #95d8f8a1
-def plot_frontier(runs:pd.DataFrame, ax=None, title:str='', metric:str='full-test accuracy'):
-    "The frontier of accuracy against budget, one line per system with its seed band."
+def plot_frontier(runs:pd.DataFrame, ax=None, title:str='', metric:str='full-test accuracy',
+                  x:str='budget', # or 'minutes': each budget's wall-clock, the mean over seeds
+                  irreducible_s:dict|None=None): # seed -> seconds RHO-LOSS's irreducible-loss model took: with x='minutes', its charged reading
+    "The frontier of accuracy against budget (or wall-clock), one line per system with its seed band."
     import matplotlib.pyplot as plt
+    if x not in ('budget', 'minutes'): raise ValueError(f"the frontier's x is 'budget' or 'minutes', not {x!r}")
     if ax is None: _, ax = plt.subplots(figsize=(6.5, 4.5))
+    extra = runs.seed.map(irreducible_s or {}).astype(float).where(runs.uncharged_T > 0, 0.0)  # NaN: a model whose time is unknown
+    runs = runs.assign(minutes=runs.time_s / 60, charged_minutes=(runs.time_s + extra) / 60)
+    at, charged = (x, 'charged') if x == 'budget' else (x, 'charged_minutes')
     for key, g in runs.groupby('experiment', sort=False):
         color, label = (SYSTEMS[key].color, SYSTEMS[key].label) if key in SYSTEMS else ('#777777', key)
         if g.natural.all():
-            ax.errorbar(g.budget.mean(), g.test_full.mean() * 100, xerr=g.budget.std(), yerr=g.test_full.std() * 100,
+            ax.errorbar(g[at].mean(), g.test_full.mean() * 100, xerr=g[at].std(), yerr=g.test_full.std() * 100,
                         fmt='*', ms=11, color=color, label=f'{label} (its own budget)')
             continue
-        s = g.groupby('budget').agg(acc=('test_full', 'mean'), sd=('test_full', 'std'), charged=('charged', 'mean')).sort_index()
-        ax.plot(s.index, s.acc * 100, 'o-', color=color, label=label)
-        ax.fill_between(s.index, (s.acc - s.sd.fillna(0)) * 100, (s.acc + s.sd.fillna(0)) * 100, color=color, alpha=0.15)
-        if (s.charged > s.index + 1e-9).any():
+        s = g.groupby('budget').agg(at=(at, 'mean'), acc=('test_full', 'mean'), sd=('test_full', 'std'), charged=(charged, 'mean')).sort_index()
+        ax.plot(s['at'], s.acc * 100, 'o-', color=color, label=label)
+        ax.fill_between(s['at'], (s.acc - s.sd.fillna(0)) * 100, (s.acc + s.sd.fillna(0)) * 100, color=color, alpha=0.15)
+        if (s.charged > s['at'] + 1e-9).any():
             ax.plot(s.charged, s.acc * 100, 'o:', mfc='none', color=color, label=f'{label}, its model charged')
-    ax.set_xscale('log'); ax.set_xlabel("budget (share of the Baseline's executed FLOPs)"); ax.set_ylabel(f'{metric} %')
-    budgets = sorted(runs[~runs.natural].budget.unique())
-    ax.set_xticks(budgets); ax.set_xticklabels([f'{b:g}' for b in budgets]); ax.minorticks_off()
+    ax.set_xscale('log'); ax.set_ylabel(f'{metric} %')
+    if x == 'budget':
+        budgets = sorted(runs[~runs.natural].budget.unique())
+        ax.set_xlabel("budget (share of the Baseline's executed FLOPs)")
+        ax.set_xticks(budgets); ax.set_xticklabels([f'{b:g}' for b in budgets]); ax.minorticks_off()
+    else:
+        from matplotlib.ticker import FuncFormatter
+        ax.set_xlabel('wall-clock, minutes (mean over seeds)')
+        plain = FuncFormatter(lambda v, _: f'{v:.2g}' if f'{v:.1e}'[0] in '125' else '')  # 0.1, 0.2, 0.5, 1, 2, 5, ...: not 2×10⁻¹
+        ax.xaxis.set_major_formatter(plain); ax.xaxis.set_minor_formatter(plain)
     ax.grid(alpha=0.3); ax.set_title(title, fontsize=10)
     return ax
 
@@ -162,17 +175,20 @@ def markdown_table(t:pd.DataFrame, first:str='system'):
 STUDY_FILES = dict(runs='study_runs.csv', verdicts='verdicts.csv', charged='verdicts_charged.csv', irreducible='irreducible.csv', text='verdicts.txt', figure='frontier.png')
 
 def write_study(out:Path, title:str=''):
-    "A study folder's table of runs, its verdicts (CSV and printed; the charged reading too), its irreducible-loss models and its frontier figure; returns the printed verdicts."
+    "A study folder's table of runs, its verdicts (CSV and printed; the charged reading too), its irreducible-loss models and its frontier figure (against FLOPs and wall-clock); returns the printed verdicts."
     import matplotlib.pyplot as plt
     out, runs = Path(out), study_runs(out)
     write_text_atomic(out/STUDY_FILES['runs'], runs.to_csv(index=False))
     write_text_atomic(out/STUDY_FILES['verdicts'], verdicts(runs).to_csv(index=False))
     write_text_atomic(out/STUDY_FILES['charged'], charged_verdicts(runs).to_csv(index=False))
-    write_text_atomic(out/STUDY_FILES['irreducible'], irreducible_table(out).to_csv(index=False))
+    it = irreducible_table(out)
+    write_text_atomic(out/STUDY_FILES['irreducible'], it.to_csv(index=False))
     text = format_verdicts(runs, title)
     write_text_atomic(out/STUDY_FILES['text'], text + '\n')
-    ax = plot_frontier(runs, title=title); ax.legend(fontsize=7, loc='lower right')
-    savefig_atomic(ax.figure, out/STUDY_FILES['figure'], dpi=90); plt.close(ax.figure)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)  # against executed FLOPs, and against wall-clock
+    plot_frontier(runs, a, title); plot_frontier(runs, b, title, x='minutes', irreducible_s=dict(zip(it.seed, it.seconds)))
+    a.legend(fontsize=7, loc='lower right'); fig.tight_layout()
+    savefig_atomic(fig, out/STUDY_FILES['figure'], dpi=90); plt.close(fig)
     return text
 
 # %% ../nbs/09d_study.ipynb #0874ee7f
@@ -204,17 +220,22 @@ def verdict_matrix(studies:dict): # regime name -> its study folder
     return pd.DataFrame(rows)
 
 # %% ../nbs/09d_study.ipynb #54daa92a
-def write_matrix(studies:dict, out:Path):
-    "verdict_matrix.csv and .txt, and frontier.png with one panel per regime, in `out`; returns the matrix."
+def write_matrix(studies:dict, out:Path,
+                 untimed=()): # regimes whose runs shared their cores: no wall-clock panel
+    "verdict_matrix.csv and .txt, and frontier.png with one column per regime (against executed FLOPs, and below against wall-clock), in `out`; returns the matrix."
     import matplotlib.pyplot as plt
     out = Path(out); m = verdict_matrix(studies)
     write_text_atomic(out/'verdict_matrix.csv', m.to_csv(index=False))
     write_text_atomic(out/'verdict_matrix.txt', m.to_string(index=False) + '\n')
-    fig, axs = plt.subplots(1, len(studies), figsize=(5.5 * len(studies), 4.5), squeeze=False)
-    for ax, (regime, f) in zip(axs[0], studies.items()): plot_frontier(study_runs(f), ax, regime)
-    handles = {l: h for ax in axs[0] for h, l in zip(*ax.get_legend_handles_labels())}
+    fig, axs = plt.subplots(2, len(studies), figsize=(5.5 * len(studies), 8.5), squeeze=False)
+    for (top, bottom), (regime, f) in zip(axs.T, studies.items()):
+        runs, it = study_runs(f), irreducible_table(f)
+        plot_frontier(runs, top, regime)
+        if regime in untimed: bottom.text(0.5, 0.5, 'its runs shared their cores:\nno comparable wall-clock', ha='center', va='center', transform=bottom.transAxes); bottom.set_axis_off()
+        else: plot_frontier(runs, bottom, regime, x='minutes', irreducible_s=dict(zip(it.seed, it.seconds)))
+    handles = {l: h for ax in axs.flat for h, l in zip(*ax.get_legend_handles_labels())}
     fig.legend(handles.values(), handles.keys(), loc='lower center', ncol=min(5, len(handles)), fontsize=8)
-    fig.tight_layout(rect=(0, 0.12, 1, 1)); savefig_atomic(fig, out/'frontier.png', dpi=80); plt.close(fig)
+    fig.tight_layout(rect=(0, 0.08, 1, 1)); savefig_atomic(fig, out/'frontier.png', dpi=80); plt.close(fig)
     return m
 
 # %% ../nbs/09d_study.ipynb #b19fd002

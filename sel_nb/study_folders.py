@@ -123,14 +123,15 @@ def study_runs(out:Path): # a study folder
 IRREDUCIBLE = 'irreducible'  # the folder of a study (a regime) that keeps RHO-LOSS's irreducible-loss models (`rho_cache`)
 
 def irreducible_table(out:Path): # a study folder
-    "RHO-LOSS's irreducible-loss models of a study, one row per seed: check accuracy (%), epochs, and cost in TFLOPs and in budgets of that seed's Baseline."
+    "RHO-LOSS's irreducible-loss models of a study, one row per seed: check accuracy (%), epochs, and cost in TFLOPs, in budgets of that seed's Baseline and in seconds (NaN where the model did not record them)."
     files = sorted((Path(out)/IRREDUCIBLE).glob('irreducible_*.json'))
-    if not files: return pd.DataFrame(columns=['seed', 'accuracy', 'epochs', 'best_epoch', 'TFLOPs', 'budgets'])
+    if not files: return pd.DataFrame(columns=['seed', 'accuracy', 'epochs', 'best_epoch', 'TFLOPs', 'budgets', 'seconds'])
     t = pd.DataFrame([json.loads(f.read_text()) for f in files]).sort_values('seed')
     runs = study_runs(out); base = runs[(runs.experiment == 'baseline') & ~runs.natural]
     unit = (base.flops_measured_T / base.budget).groupby(base.seed).mean()  # a budget of 1, in executed TFLOPs
     return pd.DataFrame(dict(seed=t.seed, accuracy=t.accuracy * 100, epochs=t.epochs, best_epoch=t.best_epoch,
-                             TFLOPs=t.flops / 1e12, budgets=t.flops / 1e12 / t.seed.map(unit).values)).reset_index(drop=True)
+                             TFLOPs=t.flops / 1e12, budgets=t.flops / 1e12 / t.seed.map(unit).values,
+                             seconds=t.get('seconds', math.nan))).reset_index(drop=True)
 
 # %% ../nbs/08b_study_folders.ipynb #e150e1e9
 def baseline_steps(out:Path): # a study folder

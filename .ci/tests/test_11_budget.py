@@ -81,14 +81,14 @@ def test_the_half_batch_control_is_charged_like_the_baseline(study):
         assert trained['baseline_half'] == pytest.approx(trained['baseline'], rel=0.05)  # the same samples, at half the batch
 
 def test_rho_losss_model_is_trained_once_per_seed_and_regime(study):
-    "Both budgets read one irreducible-loss model, whose accuracy and cost are in its .json."
+    "Both budgets read one irreducible-loss model, whose accuracy and cost (FLOPs and seconds) are in its .json."
     runs = study_runs(study)
     rho = runs[runs.experiment == 'rho_loss']
     assert rho.uncharged_T.nunique() == 1  # the same model's cost at both budgets
     folder = Path(json.loads((study/'budget_1'/'config.json').read_text())['preset']['rho_cache'])
     saved = [json.loads(f.read_text()) for f in folder.glob('irreducible_*.json')]
     assert len(saved) == 1 and saved[0]['seed'] == 0 and 0 < saved[0]['accuracy'] <= 1 and saved[0]['epochs'] >= 1
-    assert saved[0]['flops'] / 1e12 == pytest.approx(rho.uncharged_T.iloc[0])
+    assert saved[0]['flops'] / 1e12 == pytest.approx(rho.uncharged_T.iloc[0]) and saved[0]['seconds'] > 0  # its time, for the wall-clock frontier
     for b in (0.5, 1):  # and each run's own record says how good the model was
         final = json.loads((study/f'budget_{b:g}'/'seed0'/'final_rho_loss.json').read_text())
         assert final['prepared'] == dict(irreducible_accuracy=saved[0]['accuracy'], irreducible_epochs=saved[0]['epochs'])
