@@ -78,10 +78,12 @@ def uniform_buffer(s:DQNSettings, obs_dim:int, n_actions:int, seed:int, alpha:fl
 def per_buffer(s:DQNSettings, obs_dim:int, n_actions:int, seed:int, alpha:float):
     "A `PrioritizedReplay` of the settings' capacity with PER's `alpha`."
     return PrioritizedReplay(s.buffer, obs_dim, seed, alpha=alpha)
+
 def class_buffer(key:str): # a key of `CLASS_KEYS`
     "A function making a `ClassReplay` whose classes are `key`."
     return lambda s, obs_dim, n_actions, seed, alpha: ClassReplay(s.buffer, obs_dim, seed, n_actions=n_actions, key=key)
 
+# %% ../nbs/14a_dqn.ipynb #f141d9f5
 @dataclass(frozen=True)
 class Agent:
     "One replay agent of the study."

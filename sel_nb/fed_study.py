@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['PRESET_SEEDS', 'LR_STEP', 'EXTENSIONS', 'FED_STEPS', 'CONFIRM_TOP', 'TARGET_SHARE', 'SUSTAIN', 'CONTRASTS',
-           'RESUME_FIXED', 'FedConfig', 'one_run', 'settings_past_edge', 'tune', 'sustained_round', 'split_targets',
-           'split_key', 'fed_table', 'fed_contrasts', 'plot_acc_bytes', 'write_fed_report', 'run_fed_study', 'sel_fed',
-           'fed_main']
+           'RESUME_FIXED', 'FedConfig', 'one_run', 'settings_past_edge', 'tune', 'sustained_round', 'split_key',
+           'split_targets', 'fed_table', 'fed_contrasts', 'plot_acc_bytes', 'write_fed_report', 'run_fed_study',
+           'sel_fed', 'fed_main']
 
 # %% ../nbs/15b_fed_study.ipynb #b475e3de
 import json, math, shlex, shutil, sys
@@ -127,6 +127,12 @@ def sustained_round(hist:pd.DataFrame, # a run's history: `round`, `acc` (NaN wh
     r = first_sustained(zip(hist['round'], hist.acc), target, k)
     return None if r is None else int(r)
 
+# %% ../nbs/15b_fed_study.ipynb #4b0befe1
+def split_key(a): # an alpha as typed ('1', '1.0', 1.0) or 'iid'
+    "One spelling of a split, whichever way it was written."
+    return 'iid' if str(a) == 'iid' else f"{float(a):g}"
+
+# %% ../nbs/15b_fed_study.ipynb #878b27a4
 def split_targets(tuned:dict): # tuned.json: {alpha: {strategy: {epochs, lr, val_acc}}}
     "Each split's target: `TARGET_SHARE` of dense FedAvg's validation accuracy at its chosen setting (none where dense was not tuned)."
     targets = {}
@@ -135,10 +141,6 @@ def split_targets(tuned:dict): # tuned.json: {alpha: {strategy: {epochs, lr, val
         key = f"e{d.get('epochs')}_lr{d.get('lr', 0):g}"
         if (acc := d.get('val_acc', {}).get(key)) is not None and not d.get('failed', {}).get(key): targets[split_key(a)] = TARGET_SHARE * acc  # none from a setting that diverged
     return targets
-
-def split_key(a): # an alpha as typed ('1', '1.0', 1.0) or 'iid'
-    "One spelling of a split, whichever way it was written."
-    return 'iid' if str(a) == 'iid' else f"{float(a):g}"
 
 # %% ../nbs/15b_fed_study.ipynb #d8e2da21
 def fed_table(finals:list,

@@ -105,6 +105,7 @@ def epsilon(s:DQNSettings, t:int):
     "ε at environment step `t`: linear from 1 to `eps_final` over `explore_fraction` of the run, then flat."
     return max(s.eps_final, 1 - (1 - s.eps_final) * t / (s.explore_fraction * s.steps))
 
+# %% ../nbs/14c_rl.ipynb #5890a8a9
 def env_step(st:dict, s:DQNSettings, t:int):
     "One ε-greedy environment step at step `t`, stored in the buffer; an ended episode is logged and reset."
     d, buf = st['dqn'], st['buf']

@@ -29,6 +29,7 @@ def stratified_bootstrap(groups:list, # one array of run scores per task (or per
     tail = 100 * (1 - level) / 2
     return tuple(float(v) for v in np.percentile(stats, [tail, 100 - tail]))
 
+# %% ../nbs/14b_rl_stats.ipynb #0ea10e7c
 def iqm_interval(groups:list, reps:int=2000, seed:int=0):
     "The IQM over all runs of all groups and its 95% stratified bootstrap interval: `(iqm, low, high)`."
     return (iqm(np.concatenate([np.ravel(g) for g in groups])),
@@ -43,6 +44,7 @@ def probability_of_improvement(xs:list, # one array of run scores per task: the 
         return float(((x > y) + 0.5 * (x == y)).mean())
     return float(np.mean([one(x, y) for x, y in zip(xs, ys, strict=True)]))
 
+# %% ../nbs/14b_rl_stats.ipynb #402beebf
 def improvement_interval(xs:list, ys:list, reps:int=2000, seed:int=0):
     "The probability of improvement and its 95% stratified bootstrap interval: `(p, low, high)`."
     n = len(xs)
