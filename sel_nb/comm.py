@@ -150,6 +150,7 @@ def _scattered(store:dict, keys:list, sizes:list, flat:torch.Tensor):
     "Put `flat` back into `store`, piece by piece."
     for k, piece in zip(keys, flat.split(sizes)): store[k] = piece.clone()
 
+# %% ../nbs/05c_comm.ipynb #ffa0d705
 @patch
 def residual(self:GuiltSparseState, bucket):
     "The bucket's residual, laid out as its buffer."
@@ -169,6 +170,7 @@ def hold_back(self:GuiltSparseState, keys:list, sizes:list, acc:torch.Tensor, se
     if self.error_feedback: _scattered(self.residuals, keys, sizes, acc.index_fill_(0, sent, 0))
     if self.momentum: _scattered(self.velocities, keys, sizes, _gathered(self.velocities, keys, sizes, acc).index_fill_(0, sent, 0))
 
+# %% ../nbs/05c_comm.ipynb #25dc3509
 @patch
 def guilty(self:GuiltSparseState, keys:list, sizes:list, grad:torch.Tensor):
     "The entries sent: the positions and values of the largest by magnitude of `grad` plus the residual (with `pick='random'`, as many at positions drawn from the run's seed, the step, the bucket and the rank); what is not sent becomes the residual."
