@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 from types import SimpleNamespace
 from .record import RunFolder
-from .results_folder import _clean, _json, _read, _about, system_records, read_results
+from .results_folder import _clean, _json, _read, _optional, _about, system_records, read_results
 from .study import STUDY_FILES, best_by_budget
-from .study_folders import NATURAL, budget_folders
+from .study_folders import NATURAL, budget_folders, study_parts
 from .bandwidth import BANDWIDTH_FILES, bandwidth_table, fit_link
 from .bandwidth_sweep import HOOKS, FLOOR, SWEEP_HOOKS, hook_label, sweep_folder
 
@@ -54,9 +54,12 @@ def linked_pages(out:Path, # the folder whose page links to the others
 
 def budget_pages(out:Path, # a study folder
                  missing:list): # where a folder without its page is named
-    "Links to the pages of a study's folders, each `{name, href}`: `budget_<share>/index.html` in budget order, then `natural/`."
-    folders = [(dict(name=f'budget {b:g}'), f) for b, f in budget_folders(out).items()]
-    if (Path(out)/NATURAL).is_dir(): folders.append((dict(name='its own budget'), Path(out)/NATURAL))
+    "Links to the pages of a study's folders, each `{name, href}`: `budget_<share>/index.html` in budget order, then `natural/`; a study of parts (a folder per system) names the part too."
+    folders = []
+    for part in study_parts(out):
+        name = '' if part == Path(out) else f'{part.name}, '
+        folders += [(dict(name=f'{name}budget {b:g}'), f) for b, f in budget_folders(part).items()]
+        if (part/NATURAL).is_dir(): folders.append((dict(name=f'{name}its own budget'), part/NATURAL))
     return linked_pages(out, folders, missing)
 
 # %% ../nbs/10_results_page.ipynb #4a686019
@@ -67,14 +70,17 @@ def read_study(out:Path, # a study folder, as `sel_bench --budgets` writes it
     if systems is None: from sel_nb.systems import SYSTEMS as systems
     runs = pd.read_csv(out/STUDY_FILES['runs'])
     verdicts = _read(out, out/STUDY_FILES['verdicts'], pd.read_csv, missing)
-    first = next(iter(budget_folders(out).values()), out/NATURAL)
+    irreducible = _optional(out, out/STUDY_FILES['irreducible'], pd.read_csv, missing)  # RHO-LOSS's models: a study without them has none
+    first = next((f for part in study_parts(out) for f in budget_folders(part).values()), out/NATURAL)  # its own runs', or its first part's
     config = _read(out, RunFolder(first).config, _json, missing) or {}
     seeds, budgets = sorted(runs.seed.unique().tolist()), sorted(runs[~runs.natural].budget.unique().tolist())
-    title, about = _about({k: v for k, v in config.items() if k != 'budget'}, seeds, 'SEL budget study')
+    parted = len(study_parts(out)) > 1  # a part per system: one part's command is not the study's
+    title, about = _about({k: v for k, v in config.items() if k != 'budget' and not (parted and k == 'command')}, seeds, 'SEL budget study')
     return _clean(dict(kind='study', title=title, about=f"budgets {', '.join(f'{b:g}' for b in budgets)} of the Baseline's executed FLOPs · {about}",
                        seeds=seeds, systems=system_records(runs.experiment.unique().tolist(), systems), missing=missing,
                        study=dict(budgets=budgets, curves=study_curves(runs), pages=budget_pages(out, missing),
                                   verdicts=None if verdicts is None else verdicts.to_dict('records'),
+                                  irreducible=[] if irreducible is None else irreducible.to_dict('records'),
                                   best=best_by_budget(runs).reset_index().to_dict('records') if budgets else [],
                                   files=[f for f in STUDY_FILES.values() if (out/f).is_file()])))
 

@@ -105,10 +105,10 @@ def folders(tmp_path_factory):
 @pytest.fixture(scope='module')
 def study(tmp_path_factory):
     """A smoke budget study with its page: budgets 0.5 and 1, two seeds, Baseline and RS2 (controls), RHO-LOSS (a contender
-    whose model is charged), SEL-95% at its own budget, long-tailed."""
+    whose model is charged, one model a seed kept in the study's `irreducible/`), SEL-95% at its own budget, long-tailed."""
     out = tmp_path_factory.mktemp('study')/'study'
     run([BIN/'sel_bench', '--preset', 'smoke', '--budgets', '0.5', '1', '--seeds', '0', '1', '--experiments', 'baseline', 'rs2',
-         'rho_loss', 'sel95', '--set', 'imbalance=10', '--out', out, '--no-progress'], timeout=900)
+         'rho_loss', 'sel95', '--set', 'imbalance=10', f'rho_cache={out}/irreducible', '--out', out, '--no-progress'], timeout=900)  # its models kept in the study, as the full-size study keeps them
     write_results_page(out)
     return out
 
@@ -300,7 +300,7 @@ def test_points_views(driver):
     assert errors(driver) == [] and leaving(requests(driver)) == []
 
 def test_study_page(driver, study):
-    "A study folder's page: the frontier (a line per budgeted system, RHO-LOSS also where its model is charged, SEL-95% a star), the verdicts, links to the budgets' pages."
+    "A study folder's page: the frontier (a line per budgeted system, RHO-LOSS also where its model is charged, SEL-95% a star), the verdicts and RHO-LOSS's models, links to the budgets' pages."
     offline(driver)
     open_page(driver, (study/'index.html').as_uri())
     assert errors(driver) == [] and leaving(requests(driver)) == []
@@ -317,11 +317,15 @@ def test_study_page(driver, study):
     shot(driver, 'results_page_frontier', full=False)
     pick(driver, 'tab', 'verdicts')
     v = pd.read_csv(study/'verdicts.csv')
-    rows = js(driver, '[...document.querySelectorAll("#verdict-tables tbody tr")].map(r => [...r.cells].map(c => c.textContent))')
+    rows = js(driver, '[...document.querySelectorAll("#verdict-tables .scroll:not(#irreducible-table) tbody tr")].map(r => [...r.cells].map(c => c.textContent))')
     assert len(rows) == len(v) == 2 * 2  # two budgets × RHO-LOSS against Baseline and RS2
     assert [r[1] for r in rows] == list(v.verdict) and all(r[0] == 'RHO-LOSS' for r in rows)
     assert rows[0][3].startswith(f"{'+' if v['mean'][0] >= 0 else '−'}{abs(v['mean'][0]):.2f} [")
-    assert js(driver, 'document.querySelectorAll("#verdict-tables h2").length') == 2
+    assert js(driver, 'document.querySelectorAll("#verdict-tables h2").length') == 2 + 1  # the budgets, then RHO-LOSS's models
+    irr = pd.read_csv(study/'irreducible.csv')
+    models = js(driver, '[...document.querySelectorAll("#irreducible-table tbody tr")].map(r => [...r.cells].map(c => c.textContent))')
+    assert [m[:2] for m in models] == [[str(s), f'{a:.1f}'] for s, a in zip(irr.seed, irr.accuracy)] and list(irr.seed) == [0, 1]
+    assert all(m[5] != '—' for m in models)  # each model's seconds recorded
     shot(driver, 'results_page_verdicts')
     links = js(driver, '[...document.querySelectorAll("#pages a")].map(a => a.getAttribute("href"))')
     assert links[:3] == ['budget_0.5/index.html', 'budget_1/index.html', 'natural/index.html'] and all((study/l).is_file() for l in links)

@@ -262,7 +262,7 @@ const views = {
   comm() { const rows = commRows(); commChart(rows); hookTimeChart(rows); $('#comm-table').innerHTML = commTable(rows); },
   stages() { $('#stages-runs').innerHTML = stagesRuns(); },
   frontier() { frontierChart(); },
-  verdicts() { $('#verdict-tables').innerHTML = verdictTables(); },
+  verdicts() { $('#verdict-tables').innerHTML = verdictTables() + irreducibleTable(); },
   summary() { $('#summary-table').innerHTML = summaryTable(); $('#run-table').innerHTML = runTable(); },
   bwtime() { bwTimeChart(); },
   bwmodel() { bwModelChart(); },
@@ -428,6 +428,14 @@ function verdictTables() {  // per budget: the best system, then each contender 
       label(v.contender), {cls: `verdict ${v.verdict.replace(/[^a-z]+/g, '-')}`, html: esc(v.verdict)}, label(v.control),
       points(v.mean) + (v.lo != null ? ` [${points(v.lo)}, ${points(v.hi)}]` : ''), v.n]))}</div>`;
   }).join('') + '<p class="note">The paired difference in full-test accuracy, contender minus control, same seeds; a verdict needs a 95% interval that excludes zero, and two seeds at least.</p>';
+}
+function irreducibleTable() {  // RHO-LOSS's irreducible-loss models, a row per seed (none in a study without RHO-LOSS)
+  const rows = STUDY.irreducible || [];
+  if (!rows.length) return '';
+  const num = (v, d) => (v == null ? '—' : v.toFixed(d));
+  return "<h2>RHO-LOSS's irreducible-loss model</h2>" + `<div class="scroll" id="irreducible-table">${table(['Seed', 'Check accuracy %', 'Epochs (best)', 'TFLOPs', 'Budgets', 'Seconds'],
+    rows.map((r) => [r.seed, num(r.accuracy, 1), `${r.epochs} (${r.best_epoch})`, num(r.TFLOPs, 3), num(r.budgets, 2), num(r.seconds, 0)]))}</div>` +
+    "<p class=\"note\">Trained once per seed on its holdout and reused at every budget; its accuracy on its check split (chance is one over the classes); its cost in executed TFLOPs, in budgets of that seed's Baseline, and in seconds where the model recorded them.</p>";
 }
 const link = (href, text) => `<a href="${esc(href)}">${esc(text)}</a>`;
 const filesLine = (what, files) => `<p>${what}: ${files.map((f) => link(f, f)).join(' · ') || 'none'}</p>`;
