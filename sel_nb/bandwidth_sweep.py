@@ -55,6 +55,7 @@ def test_per_class(preset:str): # a key of `PRESETS`
     p = PRESETS[preset]
     return int(torch.bincount(load_dataset(p.dataset, **p.data)[1].y.cpu()).min())
 
+# %% ../nbs/08c_bandwidth_sweep.ipynb #817fa5a8
 def check_folder(folder:Path, held:int): # a sweep folder; the held-out images per class the sweep evaluates on
     "Refuse, in one line, to resume a folder whose runs took their accuracy points on another held-out set (an older sweep's)."
     cfg = folder/'config.json'
@@ -62,10 +63,12 @@ def check_folder(folder:Path, held:int): # a sweep folder; the held-out images p
     if was != held: raise ValueError(f"{folder} holds runs evaluated on {was} test images a class, not the whole test set ({held}): "
                                      "sweep into a new folder")
 
+# %% ../nbs/08c_bandwidth_sweep.ipynb #a021c693
 def sweep_order(rates, hooks, seeds):
     "The sweep's jobs, `(rate, hook, seed)`: at each rate seed by seed, every hook once a seed (dense, guilt, floor, ..., dense, guilt, ...), never a hook's seeds in a block."
     return [(rate, hook, seed) for rate in rates for seed in seeds for hook in hooks]
 
+# %% ../nbs/08c_bandwidth_sweep.ipynb #d8a43047
 def sweep(out, # the sweep's folder
           rates=tuple(RATES), hooks=SWEEP_HOOKS, seeds=(0,), # what to run: each rate × hook, these seeds
           preset:str='quick', nodes:int=2, # sel_bench's preset; machines

@@ -185,6 +185,7 @@ def read_rows(path:Path):
     "The rows of a JSON-lines file; none where it is not there."
     return [json.loads(l) for l in path.read_text().splitlines() if l.strip()] if path.exists() else []
 
+# %% ../nbs/08d_link_arms.ipynb #808f0376
 def timing_arm(out, # the study's folder
                rates=tuple(RATES), hooks=TIMED_HOOKS, repeats:int=5, # what to time: each rate × hook, this many times
                steps:int=300, preset:str='quick', nodes:int=2, # a job's steps; preset; machines

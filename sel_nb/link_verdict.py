@@ -116,6 +116,7 @@ def where_it_pays(tta:pd.DataFrame, hook:str):
     free = ', '.join(f"{r.verdict} on the unlimited link ({r.measured_gbit:.3g} Gbit/s)" for r in t[t.unlimited].itertuples())
     return '; '.join(x for x in (held, free) if x)
 
+# %% ../nbs/09g_link_verdict.ipynb #50548351
 def format_link_verdict(runs:pd.DataFrame, rows:pd.DataFrame, tta:pd.DataFrame):
     "The two arms and their product as printed text: accuracy per hook, time a step per rate and hook, time to accuracy with its verdicts, the floor, the model out of sample."
     timing, dense = timing_table(rows), runs[runs.hook == 'allreduce']
