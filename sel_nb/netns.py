@@ -42,11 +42,13 @@ def rate_bits(rate:str): # tc's spelling, e.g. 100mbit
         if rate.lower().endswith(unit): return float(rate[:-len(unit)]) * scale
     raise ValueError(f"a link's rate is a number and kbit, mbit or gbit, e.g. 100mbit; got {rate!r}")
 
+# %% ../nbs/05e_netns.ipynb #ed888314
 def burst_bytes(rate:str, # tc's rate, e.g. 100mbit
                 least:int=32 * 1024): # bytes it holds at least
     "The token bucket's burst: what the link sends in 1 ms, `least` bytes at least. Bytes up to it pass at the speed of memory."
     return max(least, int(rate_bits(rate) / 8 / 1000))
 
+# %% ../nbs/05e_netns.ipynb #a3296418
 def link_queues(rate:str, # tc's rate, e.g. 10gbit, 1gbit, 100mbit
                 delay:str=None, # a netem delay, e.g. 1ms (none by default)
                 burst:int=None): # the token bucket's burst in bytes (default `burst_bytes(rate)`)
