@@ -30,12 +30,15 @@ def continual_summary(finals:list): # the final records of a run
     out.insert(0, 'label', g['label'].first()); out.insert(1, 'seeds', g['seed'].count())
     return out
 
+# %% ../nbs/12_continual.ipynb #86716835
 def mean_r(finals:list, scenario:str, key:str): # the final records, and which run
     "The R matrix of one system and scenario, averaged over seeds."
     return np.mean([f['R'] for f in finals if f['scenario'] == scenario and f['system'] == key], axis=0)
 
+# %% ../nbs/12_continual.ipynb #c61a3b00
 def _pm(m, s, pct=True): return 'n/a' if m != m else (f"{100 * m:.1f} ± {100 * (s if s == s else 0):.1f}" if pct else f"{m:.3g} ± {s if s == s else 0:.2g}")
 
+# %% ../nbs/12_continual.ipynb #993d27b0
 def format_continual(summary:pd.DataFrame, preset:ContinualPreset, seeds:tuple):
     "The printed table: one block per scenario."
     lines = [f"CONTINUAL RESULTS, preset {preset.name} ({preset.dataset}, {preset.model} {preset.width}, {preset.n_tasks} tasks × {preset.epochs} epochs), "
