@@ -87,6 +87,7 @@ def accuracy_panel(ax, d:FigureData, col:str='test_100'):
     title = 'Full test-set accuracy' if col == 'test_full' else f'Held-out accuracy ({d.preset.held_per_class} per class)'
     _style(ax, title, ylabel='accuracy'); _legend(ax, fontsize=8)
 
+# %% ../nbs/09c_figures.ipynb #46d5910e
 def gap_panel(ax, d:FigureData, name:str):
     "Train accuracy minus full-test accuracy of one system."
     if name is None: return _nothing(ax, 'Train/test gap', 'no system registered for this panel')
@@ -107,6 +108,7 @@ def class_curves_panel(ax, d:FigureData, prefix:str='E_'):
     _style(ax, f'{title}, {_label(d.sel)}', ylabel='E (T = 1.5)' if prefix == 'E_' else 'C = max(0, 1 − E)')
     _legend(ax, fontsize=7, ncol=2)
 
+# %% ../nbs/09c_figures.ipynb #be7b47f2
 def embarrassment_map_panel(ax, d:FigureData):
     "Per-class embarrassment of the SEL system as a heat map over epochs."
     title = 'Per-class embarrassment over epochs'
@@ -127,6 +129,7 @@ def sparsity_panel(ax, d:FigureData):
     for n in d.names: _band(ax, d, n, 'sparsity')
     _style(ax, 'Sparsity (masked gradients, pruned weights)', ylabel='fraction zeroed'); _legend(ax, fontsize=8); ax.set_ylim(-0.02, 1.02)
 
+# %% ../nbs/09c_figures.ipynb #becc50bc
 def cumulative_panel(ax, d:FigureData, col:str='flops_T'):
     "A cumulative cost against the epoch: the seed's FLOP count (log scale) or training wall-clock."
     for n in d.names: _band(ax, d, n, col)
@@ -176,6 +179,7 @@ def final_accuracy_panel(ax, d:FigureData):
     ax.set_ylim(max(0, 100 * (s.test_100_mean.min() - 0.15)), 100)
     _style(ax, f'Final held-out accuracy ({d.n_seeds} seed{"s" if d.n_seeds > 1 else ""}, ± std)', xlabel='', ylabel='accuracy (%)')
 
+# %% ../nbs/09c_figures.ipynb #38dccace
 def flops_panel(ax, d:FigureData):
     "Training FLOPs per system: the seed's count beside the executed work (log scale)."
     x, s = np.arange(len(d.names)), d.summary.loc[d.names]
