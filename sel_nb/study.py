@@ -129,7 +129,7 @@ def plot_frontier(runs:pd.DataFrame, ax=None, title:str='', metric:str='full-tes
     if ax is None: _, ax = plt.subplots(figsize=(6.5, 4.5))
     extra = runs.seed.map(irreducible_s or {}).astype(float).where(runs.uncharged_T > 0, 0.0)  # NaN: a model whose time is unknown
     runs = runs.assign(minutes=runs.time_s / 60, charged_minutes=(runs.time_s + extra) / 60)
-    at, charged = (x, 'charged') if x == 'budget' else (x, 'charged_minutes')
+    at, charged = x, 'charged' if x == 'budget' else 'charged_minutes'
     for key, g in runs.groupby('experiment', sort=False):
         color, label = (SYSTEMS[key].color, SYSTEMS[key].label) if key in SYSTEMS else ('#777777', key)
         if g.natural.all():
@@ -231,8 +231,8 @@ def write_matrix(studies:dict, out:Path,
     for (top, bottom), (regime, f) in zip(axs.T, studies.items()):
         runs, it = study_runs(f), irreducible_table(f)
         plot_frontier(runs, top, regime)
-        if regime in untimed: bottom.text(0.5, 0.5, 'its runs shared their cores:\nno comparable wall-clock', ha='center', va='center', transform=bottom.transAxes); bottom.set_axis_off()
-        else: plot_frontier(runs, bottom, regime, x='minutes', irreducible_s=dict(zip(it.seed, it.seconds)))
+        if regime not in untimed: plot_frontier(runs, bottom, regime, x='minutes', irreducible_s=dict(zip(it.seed, it.seconds)))
+        else: bottom.text(0.5, 0.5, 'its runs shared their cores:\nno comparable wall-clock', ha='center', va='center', transform=bottom.transAxes); bottom.set_axis_off()
     handles = {l: h for ax in axs.flat for h, l in zip(*ax.get_legend_handles_labels())}
     fig.legend(handles.values(), handles.keys(), loc='lower center', ncol=min(5, len(handles)), fontsize=8)
     fig.tight_layout(rect=(0, 0.08, 1, 1)); savefig_atomic(fig, out/'frontier.png', dpi=80); plt.close(fig)
