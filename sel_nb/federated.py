@@ -86,6 +86,7 @@ def shared_support(n:int, k:int, round_seed:int):
     "The k positions every client sends in a round: drawn from a seed they share, so masked k-vectors still add up position by position."
     return torch.randperm(n, generator=torch.Generator().manual_seed(round_seed))[:k].sort().values
 
+# %% ../nbs/15_federated.ipynb #838613c9
 def round_support(n:int, density:float, seed:int, t:int): # entries, share sent, the run's seed, the round
     "The positions a random-k upload sends in round `t` of a run: as many as top-k sends (`GuiltSparseState.n_sent`), the same for every client and the server."
     return shared_support(n, min(n, max(1, math.ceil(density * n))), seed * 1_000_003 + t)
@@ -97,6 +98,7 @@ def index_dtype(n:int): # entries of the update
     "The smallest unsigned integer type that holds every position of an `n`-entry update: a sparse upload's indices are sent in it."
     return next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64) if n - 1 <= np.iinfo(t).max)
 
+# %% ../nbs/15_federated.ipynb #fbf0c166
 def encode_update(delta:torch.Tensor, # the client's update, flat (random-k: with its residual added)
                   upload:str, # one of UPLOADS
                   sparse:GuiltSparseState=None, # the client's top-k state (its residual): `topk` only
