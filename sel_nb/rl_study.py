@@ -77,6 +77,7 @@ def rl_steps(agent:str): # a key of `AGENTS`
     if AGENTS[agent].alphas: steps[1] = lambda a: (round(max(0.0, a - ALPHA_STEP), 6) if a > 0 else None, round(min(1.0, a + ALPHA_STEP), 6) if a < 1 else None)
     return steps
 
+# %% ../nbs/14d_rl_study.ipynb #d7b69bcb
 def past_edge(best:tuple, settings:list, agent:str): # `(lr_scale, alpha)`, the settings tried, a key of `AGENTS`
     "The settings one step past `best` on each axis where it sits at the edge of `settings`, and not tried yet."
     return steps_past_edge(best, settings, rl_steps(agent))
