@@ -4,10 +4,11 @@
 
 # %% auto #0
 __all__ = ['COMM_SPECS', 'FOLDER_FILES', 'BenchmarkError', 'lookup_preset', 'with_settings', 'parse_comm', 'RunConfig',
-           'RunFiles', 'RunFolder', 'FinalSummary', 'cpu_model', 'machine_info', 'provenance', 'write_config']
+           'RunFiles', 'RunFolder', 'FinalSummary', 'cpu_model', 'machine_info', 'machine_session', 'provenance',
+           'write_config']
 
 # %% ../nbs/07a_record.ipynb #332f9b83
-import json, os, platform, re, subprocess
+import json, os, platform, re, subprocess, time
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 import numpy as np
@@ -225,6 +226,7 @@ class FinalSummary:
     budget:float=None # a budgeted run's share of the Baseline's full run
     uncharged_T:float=0.0 # executed TFLOPs spent for the run before it, not charged to its budget (RHO-LOSS's irreducible-loss model)
     prepared:dict=None # the numbers of what the system made before training (RHO-LOSS: its irreducible-loss model's check accuracy and epochs)
+    machine:str=None # the machine session it ran on (`machine_session`): its wall-clock compares only with runs of the same one
     def save(self, path:Path): write_text_atomic(path, json.dumps(asdict(self), indent=1))
     @classmethod
     def load(cls, path:Path):
@@ -249,6 +251,14 @@ def machine_info(device): # the run's device
                 cpus=os.cpu_count(), threads=torch.get_num_threads(), device=str(device))
     if device.type == 'cuda': info['gpu'] = torch.cuda.get_device_name(device)
     return info
+
+# %% ../nbs/07a_record.ipynb #c8d27646
+def machine_session():
+    "This machine and this boot of it: the processor, its cores and the kernel's boot id (where there is none, the boot time to the minute)."
+    try: boot = Path('/proc/sys/kernel/random/boot_id').read_text().strip()[:8]
+    except OSError: boot = time.strftime('%Y-%m-%d %H:%M', time.gmtime((time.time() - time.monotonic()) // 60 * 60))
+    return f"{cpu_model()}, {os.cpu_count()} cores, boot {boot}"
+
 
 # %% ../nbs/07a_record.ipynb #cf22e234
 def provenance():

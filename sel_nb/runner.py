@@ -26,7 +26,7 @@ from .curriculum import class_pools, difficulty_scores
 from .systems import SYSTEMS, RunSetup, is_pruned, restore_pruning
 from .presets import Preset, preset_model
 from .faults import write_csv_atomic, save_torch_atomic, load_checkpoint, fault_point
-from .record import RunConfig, RunFolder, RunFiles, FinalSummary, parse_comm
+from .record import RunConfig, RunFolder, RunFiles, FinalSummary, machine_session, parse_comm
 from .distributed import DDPCB, world_size, is_main, from_main
 from .budget import BudgetCB, regime_train
 
@@ -217,7 +217,8 @@ def run_system(key:str, # a key of `SYSTEMS`
                          [v for ph in phases for v in getattr(ph.schedule, 'verdicts', [])],
                          snapshot(model, test) if status == 'done' else None, ddp[0].summary() if ddp else None, cfg.budget,
                          (setup.extra or {}).get('uncharged_flops', 0.0) / 1e12,
-                         {k: v for k, v in (setup.extra or {}).items() if isinstance(v, (int, float)) and k != 'uncharged_flops'} or None)
+                         {k: v for k, v in (setup.extra or {}).items() if isinstance(v, (int, float)) and k != 'uncharged_flops'} or None,
+                         machine_session())
     if main: final.save(paths.final)
     ckpt.save(status)
     return final

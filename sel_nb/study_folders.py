@@ -95,12 +95,13 @@ def budget_folders(out:Path):
 
 # %% ../nbs/08b_study_folders.ipynb #543a01a9
 def _runs(folder:Path, budget:float=None):
-    "A run folder's per-seed rows, with each run's budget and the work done for it uncharged (TFLOPs)."
+    "A run folder's per-seed rows, with each run's budget, the work done for it uncharged (TFLOPs) and the machine session it ran on."
     path = RunFolder(folder).summary_runs
     if not path.exists(): return pd.DataFrame()
     runs = pd.read_csv(path)
     finals = [RunFolder(folder).final(e, s) for e, s in zip(runs.experiment, runs.seed)]
-    runs['uncharged_T'] = [FinalSummary.load(f).uncharged_T if f.exists() else 0.0 for f in finals]
+    finals = [FinalSummary.load(f) if f.exists() else FinalSummary(e, e, s, 'missing') for f, e, s in zip(finals, runs.experiment, runs.seed)]
+    runs['uncharged_T'], runs['machine'] = [f.uncharged_T for f in finals], [f.machine for f in finals]
     runs['budget'], runs['natural'] = np.nan if budget is None else budget, budget is None
     return runs
 
