@@ -127,8 +127,10 @@ def plot_frontier(runs:pd.DataFrame, ax=None, title:str='', metric:str='full-tes
     import matplotlib.pyplot as plt
     if x not in ('budget', 'minutes'): raise ValueError(f"the frontier's x is 'budget' or 'minutes', not {x!r}")
     if ax is None: _, ax = plt.subplots(figsize=(6.5, 4.5))
-    if x == 'minutes' and (sessions := runs.get('machine', pd.Series(dtype=object)).nunique(dropna=False)) > 1:  # old runs: no session (NaN)
-        ax.text(0.5, 0.5, f'its runs came from {sessions} machine sessions:\nno comparable wall-clock', ha='center', va='center', transform=ax.transAxes)
+    sessions = runs.groupby('budget').machine.nunique(dropna=False) if 'machine' in runs else pd.Series(dtype=int)  # old runs: no session (NaN)
+    if x == 'minutes' and (sessions > 1).any():  # a budget's systems compare only within one machine session
+        ax.text(0.5, 0.5, f'its runs at budget {sessions.idxmax():g} came from {sessions.max()} machine sessions:\nno comparable wall-clock',
+                ha='center', va='center', transform=ax.transAxes)
         ax.set_title(title, fontsize=10); ax.set_axis_off(); return ax
     extra = runs.seed.map(irreducible_s or {}).astype(float).where(runs.uncharged_T > 0, 0.0)  # NaN: a model whose time is unknown
     runs = runs.assign(minutes=runs.time_s / 60, charged_minutes=(runs.time_s + extra) / 60)
