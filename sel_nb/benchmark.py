@@ -8,7 +8,7 @@ __all__ = ['make_out', 'check_out', 'write_report', 'load_data', 'run_benchmark'
 
 # %% ../nbs/11_benchmark.ipynb #02bffa29
 import contextlib, json, os, shlex, subprocess, sys, traceback
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 import torch
 from fastcore.script import Param
@@ -40,13 +40,16 @@ def make_out(out:Path):
     except OSError as e: raise BenchmarkError(f"output folder {out} is not writable ({e.strerror or e})") from None
 
 def check_out(folder:RunFolder, cfg:RunConfig):
-    "Refuse to overwrite results unless resuming them, and to resume another preset's run or one with another gradient hook."
+    "Refuse to overwrite results unless resuming them, and to resume another preset's run, one with other settings or with another gradient hook."
     if folder.has_results() and not cfg.resume:
         raise BenchmarkError(f"output folder {folder.path} already holds results ({folder.histories()[0].relative_to(folder.path)}, ...); "
                              "pass --resume to continue them or --out to choose another folder")
     if not (cfg.resume and folder.config.exists()): return
     was = json.loads(folder.config.read_text())
     if was['preset']['name'] != cfg.preset.name: raise BenchmarkError(f"output folder {folder.path} holds a {was['preset']['name']!r} run, not {cfg.preset.name!r}")
+    now = json.loads(json.dumps(asdict(cfg.preset), default=str))  # as config.json keeps it
+    if changed := [f"{k}={was['preset'][k]}" for k, v in now.items() if k in was['preset'] and was['preset'][k] != v]:  # its finished seeds would join others
+        raise BenchmarkError(f"output folder {folder.path} holds a run with other settings ({', '.join(changed[:3])}): resume it with the same --set, or choose another --out")
     if was.get('comm', cfg.comm) != cfg.comm: raise BenchmarkError(f"output folder {folder.path} holds a run with --comm {was['comm']}, not {cfg.comm}")
 
 # %% ../nbs/11_benchmark.ipynb #141b0cc1
