@@ -127,8 +127,7 @@ def plot_frontier(runs:pd.DataFrame, ax=None, title:str='', metric:str='full-tes
     import matplotlib.pyplot as plt
     if x not in ('budget', 'minutes'): raise ValueError(f"the frontier's x is 'budget' or 'minutes', not {x!r}")
     if ax is None: _, ax = plt.subplots(figsize=(6.5, 4.5))
-    sessions = runs.groupby('budget').machine.nunique(dropna=False) if 'machine' in runs else pd.Series(dtype=int)  # old runs: no session (NaN)
-    if x == 'minutes' and (sessions > 1).any():  # a budget's systems compare only within one machine session
+    if x == 'minutes' and 'machine' in runs and ((sessions := runs.groupby('budget').machine.nunique(dropna=False)) > 1).any():  # a budget's systems compare only within one machine session (old runs: NaN)
         ax.text(0.5, 0.5, f'its runs at budget {sessions.idxmax():g} came from {sessions.max()} machine sessions:\nno comparable wall-clock',
                 ha='center', va='center', transform=ax.transAxes)
         ax.set_title(title, fontsize=10); ax.set_axis_off(); return ax

@@ -136,8 +136,8 @@ def _runs(folder:Path, budget:float=None):
     path = RunFolder(folder).summary_runs
     if not path.exists(): return pd.DataFrame()
     runs = pd.read_csv(path)
-    finals = [RunFolder(folder).final(e, s) for e, s in zip(runs.experiment, runs.seed)]
-    finals = [FinalSummary.load(f) if f.exists() else FinalSummary(e, e, s, 'missing') for f, e, s in zip(finals, runs.experiment, runs.seed)]
+    paths = [RunFolder(folder).final(e, s) for e, s in zip(runs.experiment, runs.seed)]
+    finals = [FinalSummary.load(f) if f.exists() else FinalSummary(e, e, s, 'missing') for f, e, s in zip(paths, runs.experiment, runs.seed)]
     runs['uncharged_T'], runs['machine'] = [f.uncharged_T for f in finals], [f.machine for f in finals]
     runs['budget'], runs['natural'] = np.nan if budget is None else budget, budget is None
     return runs
