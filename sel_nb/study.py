@@ -73,6 +73,8 @@ def roles(runs:pd.DataFrame, role:str):
     there = set(runs.experiment)
     return [k for k, s in SYSTEMS.items() if s.role == role and k in there]
 
+
+# %% ../nbs/09d_study.ipynb #1c4279bb
 VERDICT_COLUMNS = ['budget', 'contender', 'control', 'control_budget', 'mean', 'lo', 'hi', 'half', 'n', 'verdict']
 
 def verdicts(runs:pd.DataFrame):
@@ -85,6 +87,8 @@ def verdicts(runs:pd.DataFrame):
                 if r: rows.append(dict(budget=b, contender=c, control=k, control_budget=b, **{x: r[x] * 100 for x in ('mean', 'lo', 'hi', 'half')}, n=r['n'], verdict=r['verdict']))
     return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
 
+
+# %% ../nbs/09d_study.ipynb #33f8a1d5
 def best_by_budget(runs:pd.DataFrame):
     "At each budget: the system with the best mean full-test accuracy, its mean and std (points)."
     at = runs[~runs.natural].groupby(['budget', 'experiment']).test_full.agg(['mean', 'std']).reset_index()
@@ -170,6 +174,8 @@ def accuracy_table(runs:pd.DataFrame):
     t.index = [lab(k) for k in t.index]
     return t.fillna('')
 
+
+# %% ../nbs/09d_study.ipynb #b4cb7638
 def markdown_table(t:pd.DataFrame, first:str='system'):
     "A table as Markdown, its index the first column."
     rows = [[first, *t.columns], ['---'] * (len(t.columns) + 1)] + [[str(i), *map(str, r)] for i, r in zip(t.index, t.values)]
@@ -202,6 +208,8 @@ def verdict_sign(verdict:str):
     "A verdict as one sign: `+` beats, `−` loses to, `=` tied within a point, `?` not measurable (or no verdict)."
     return {'beats': '+', 'loses to': '−', 'tied with': '='}.get(verdict, '?')
 
+
+# %% ../nbs/09d_study.ipynb #6c89def2
 def matrix_cell(g:pd.DataFrame, budget:float=None): # verdict rows of one contender; its own budget, to mark a control at another
     "One contender's verdicts as a matrix cell: per control, its sign, short name, paired difference and the interval's half-width (points)."
     def one(x):

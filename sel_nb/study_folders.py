@@ -60,6 +60,8 @@ def validation_runs(val:Path, # the validation folder: <regime>/<system>/<run na
     runs['sets'] = [sets[k] for k in zip(runs.regime, runs.system, runs.name)]
     return runs
 
+
+# %% ../nbs/08b_study_folders.ipynb #55943ecc
 def best_settings(runs:pd.DataFrame): # `validation_runs`
     "Per regime, system and budget, the best run (by mean accuracy) among those run with the most seeds: a setting confirmed with more seeds is judged against its peers only."
     group = ['regime', 'system', 'budget']
@@ -84,6 +86,8 @@ def choose_settings(val:Path, # the validation folder: <regime>/<system>/<run na
     best['tried'] = runs.groupby(group).size().values
     return best.drop(columns=['sets', 'seeds']).rename(columns=dict(name='settings'))
 
+
+# %% ../nbs/08b_study_folders.ipynb #733b1098
 def chosen_sets(choices:pd.DataFrame, regime:str, system:str, budget:float,
                 each_budget:bool=False): # a choice must have been made at this budget (the study validated at each)
     "The `--set` words of the settings chosen for a system in a regime at a budget (`choose_settings`); a choice made at one budget only serves them all, unless `each_budget`."
