@@ -100,25 +100,30 @@ def chosen_sets(choices:pd.DataFrame, regime:str, system:str, budget:float,
 def refine_runs(runs:pd.DataFrame, # `validation_runs` of one regime or more
                 grid:dict, # the tuning grid (`system_grid`), with `refine`: per regime and system, axes searched only from the choice outward
                 budgets=None, # only these budgets (default: every budget run)
-                defaults:dict=None): # the preset's values, for a `refine` axis none of a system's runs named yet
-    "The runs that show whether each choice is the best of its neighbours: per regime, system and budget, the settings next to the choice along each axis, one at a time, not yet run at that budget (each with the choice's seeds)."
-    todo = []
-    for (regime, system, budget), g in runs.groupby(['regime', 'system', 'budget']):
-        if budgets is not None and budget not in budgets: continue
-        best = best_settings(g).iloc[0]
+                defaults:dict=None): # the preset's values: a run that leaves a setting out ran at it, so it is on that setting's axis
+    "The runs that show whether each choice is the best of its neighbours: per regime, system and budget, the settings next to the choice along each axis, one at a time, not yet run at that budget (each with the choice's seeds, in the folder of the same settings run at another budget if there is one)."
+    todo, defaults = [], {k: float(v) for k, v in (defaults or {}).items()}
+    for (regime, system), mine in runs.groupby(['regime', 'system']):
         axes = system_grid(grid, system, regime)
         for k, vals in grid.get('refine', {}).get(regime, {}).get(system, {}).items(): axes[k] = sorted(set(axes.get(k, [])) | set(vals))
-        filled = lambda s: {**{k: float(v) for k, v in (defaults or {}).items() if k in axes}, **s}  # a run that leaves a setting out ran at the preset's
-        tried = [filled(s) for s in g.sets]
-        for k, vals in axes.items():
-            v = filled(best.sets).get(k)
-            if v is None: continue
-            vals = sorted(set(vals) | {v}); i = vals.index(v)
-            for u in vals[max(i - 1, 0):i] + vals[i + 1:i + 2]:
-                sets = {**best.sets, k: float(u)}
-                if filled(sets) not in tried and sets not in [t['sets'] for t in todo if (t['regime'], t['system'], t['budget']) == (regime, system, budget)]:
-                    todo.append(dict(regime=regime, system=system, budget=budget, sets=sets, seeds=list(best.seeds),
-                                     name=','.join(f'{a}={b:g}' for a, b in sets.items())))
+        for k in set(axes) & set(defaults): axes[k] = sorted(set(axes[k]) | {defaults[k]})
+        filled = lambda s: {**{k: v for k, v in defaults.items() if k in axes}, **s}
+        key = lambda s: json.dumps(filled(s), sort_keys=True)
+        folder = {key(s): n for s, n in zip(mine.sets, mine.name)}  # settings run at another budget keep their folder
+        for budget, g in mine.groupby('budget'):
+            if budgets is not None and budget not in budgets: continue
+            best = best_settings(g).iloc[0]
+            if missing := [k for k in axes if k not in filled(best.sets)]: raise ValueError(f"{system} in {regime}: its choice names no {missing[0]} and the preset gives no default for it")
+            tried = {key(s) for s in g.sets}
+            for k, vals in axes.items():
+                v = filled(best.sets)[k]; vals = sorted(set(vals) | {v}); i = vals.index(v)
+                for u in vals[max(i - 1, 0):i] + vals[i + 1:i + 2]:
+                    sets = {**filled(best.sets), k: float(u)}
+                    if key(sets) in tried: continue
+                    tried.add(key(sets))
+                    named = [a for a in axes if a in sets] + [a for a in sets if a not in axes]  # the grid's order, as `tuning_runs` names runs
+                    name = folder.get(key(sets)) or ','.join(f'{a}={sets[a]:g}' for a in named if a in best.sets or sets[a] != defaults.get(a))
+                    todo.append(dict(regime=regime, system=system, budget=budget, sets=sets, seeds=list(best.seeds), name=name))
     return todo
 
 
