@@ -98,14 +98,14 @@ def chosen_sets(choices:pd.DataFrame, regime:str, system:str, budget:float,
 
 # %% ../nbs/08b_study_folders.ipynb #49347218
 def refine_runs(runs:pd.DataFrame, # `validation_runs` of one regime or more
-                grid:dict, # the tuning grid (`system_grid`), with `refine`: per regime and system, axes searched only from the choice outward
+                grid:dict, # the tuning grid (`system_grid`), with `refine`: axes (values of a setting) every system is searched along, from its choice outward only
                 budgets=None, # only these budgets (default: every budget run)
                 defaults:dict=None): # the preset's values: a run that leaves a setting out ran at it, so it is on that setting's axis
     "The runs that show whether each choice is the best of its neighbours: per regime, system and budget, the settings next to the choice along each axis, one at a time, not yet run at that budget (each with the choice's seeds, in the folder of the same settings run at another budget if there is one)."
     todo, defaults = [], {k: float(v) for k, v in (defaults or {}).items()}
     for (regime, system), mine in runs.groupby(['regime', 'system']):
         axes = system_grid(grid, system, regime)
-        for k, vals in grid.get('refine', {}).get(regime, {}).get(system, {}).items(): axes[k] = sorted(set(axes.get(k, [])) | set(vals))
+        for k, vals in grid.get('refine', {}).items(): axes[k] = sorted(set(axes.get(k, [])) | set(vals))
         for k in set(axes) & set(defaults): axes[k] = sorted(set(axes[k]) | {defaults[k]})
         filled = lambda s: {**{k: v for k, v in defaults.items() if k in axes}, **s}
         key = lambda s: json.dumps(filled(s), sort_keys=True)
@@ -122,6 +122,7 @@ def refine_runs(runs:pd.DataFrame, # `validation_runs` of one regime or more
                     if key(sets) in tried: continue
                     tried.add(key(sets))
                     named = [a for a in axes if a in sets] + [a for a in sets if a not in axes]  # the grid's order, as `tuning_runs` names runs
+                    sets = {a: sets[a] for a in named}
                     name = folder.get(key(sets)) or ','.join(f'{a}={sets[a]:g}' for a in named if a in best.sets or sets[a] != defaults.get(a))
                     todo.append(dict(regime=regime, system=system, budget=budget, sets=sets, seeds=list(best.seeds), name=name))
     return todo
