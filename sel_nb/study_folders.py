@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['CHOICES', 'ENDS', 'NATURAL', 'IRREDUCIBLE', 'STEPS', 'system_grid', 'tuning_runs', 'validation_runs', 'best_settings',
            'choose_settings', 'chosen_sets', 'refine_runs', 'budget_folder', 'budget_folders', 'study_parts',
-           'study_runs', 'irreducible_table', 'baseline_steps', 'top_settings', 'study_commands',
+           'study_runs', 'irreducible_table', 'baseline_steps', 'preset_defaults', 'top_settings', 'study_commands',
            'runs_at_chosen_rates']
 
 # %% ../nbs/08b_study_folders.ipynb #eec8af14
@@ -112,13 +112,13 @@ def refine_runs(runs:pd.DataFrame, # `validation_runs` of one regime or more
         folder = {key(s): n for s, n in zip(mine.sets, mine.name)}  # settings run at another budget keep their folder
         for budget, g in mine.groupby('budget'):
             if budgets is not None and budget not in budgets: continue
-            best = best_settings(g).iloc[0]
-            if missing := [k for k in axes if k not in filled(best.sets)]: raise ValueError(f"{system} in {regime}: its choice names no {missing[0]} and the preset gives no default for it")
+            best = best_settings(g).iloc[0]; chosen = filled(best.sets)
+            if missing := [k for k in axes if k not in chosen]: raise ValueError(f"{system} in {regime}: its choice names no {missing[0]} and the preset gives no default for it")
             tried = {key(s) for s in g.sets}
             for k, vals in axes.items():
-                v = filled(best.sets)[k]; vals = sorted(set(vals) | {v}); i = vals.index(v)
+                vals = sorted(set(vals) | {chosen[k]}); i = vals.index(chosen[k])
                 for u in vals[max(i - 1, 0):i] + vals[i + 1:i + 2]:
-                    sets = {**filled(best.sets), k: float(u)}
+                    sets = {**chosen, k: float(u)}
                     if key(sets) in tried: continue
                     tried.add(key(sets))
                     named = [a for a in axes if a in sets] + [a for a in sets if a not in axes]  # the grid's order, as `tuning_runs` names runs
@@ -196,6 +196,10 @@ def baseline_steps(out:Path): # a study folder
 # %% ../nbs/08b_study_folders.ipynb #27eb3684
 STEPS = ('validate', 'confirm', 'budgets', 'refine', 'study')  # the parts of a study that run `sel_bench`
 
+def preset_defaults(cfg:dict): # a study's configuration
+    "The preset's values of the settings some validation runs leave out (they ran at these): `validation_runs`' and `choose_settings`' `defaults`."
+    return dict(batch_size=PRESETS[cfg['preset']].batch_size)
+
 def _bench(cfg:dict, out:Path, system:str, budgets, seeds, sets, validation:int=None, log:str=''):
     "One `sel_bench` command line of a study (resumable, its log beside its folder: `<folder><log>.log`)."
     args = ['.venv/bin/sel_bench', '--preset', cfg['preset'], '--no-progress', '--resume', '--experiments', system,
@@ -232,8 +236,8 @@ def study_commands(cfg:dict, # the study's configuration (`.ci/budget_full.json`
                 cmds.append(_bench(cfg, val/r['system']/r['name'], r['system'], [b for b in t['budgets'] if budgets is None or b in budgets], t['seeds'], sets, t['validation']))
             continue
         if step == 'refine':  # each choice's untried neighbours (`refine_runs`), from the validation runs so far
-            runs = validation_runs(val.parent, dict(batch_size=PRESETS[cfg['preset']].batch_size))
-            for r in refine_runs(runs[runs.regime == regime], t, budgets, dict(batch_size=PRESETS[cfg['preset']].batch_size)):
+            runs = validation_runs(val.parent, preset_defaults(cfg))
+            for r in refine_runs(runs[runs.regime == regime], t, budgets, preset_defaults(cfg)):
                 sets = base + [f'{k}={v:g}' for k, v in r['sets'].items()] + [f'rho_cache={val/IRREDUCIBLE}']
                 cmds.append(_bench(cfg, val/r['system']/r['name'], r['system'], [r['budget']], r['seeds'], sets, t['validation'], log=f".refine{r['budget']:g}"))
             continue
