@@ -144,11 +144,15 @@ def before_batch(self:BudgetCB):
     share = min(1.0, (spent + step) / self.flops)  # what this step will have spent
     set_lr(self.learn.opt, self.lr * budget_lr(share, self.schedule, self.warmup, self.end))
 
+
+# %% ../nbs/05f_budget.ipynb #e8d9a234
 @patch
 def after_epoch(self:BudgetCB):
     "Evaluate on the full test set only where the budget ends (`EvalCB` reads `learn.full_eval`); before, on the held-out images."
     self.learn.full_eval = self.spent() >= self.flops
 
+
+# %% ../nbs/05f_budget.ipynb #96e45bd9
 @patch
 def state_dict(self:BudgetCB):
     "The measured cost of a step and the last count, for a checkpoint."
@@ -158,6 +162,7 @@ def state_dict(self:BudgetCB):
 def load_state_dict(self:BudgetCB, sd):
     "Restore what `state_dict` saved."
     self.step_cost, self.last = sd['step_cost'], sd['last']
+
 
 # %% ../nbs/05f_budget.ipynb #fa048239
 class RS2Phase(DensePhase):

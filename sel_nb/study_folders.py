@@ -200,6 +200,8 @@ def preset_defaults(cfg:dict): # a study's configuration
     "The preset's values of the settings some validation runs leave out (they ran at these): `validation_runs`' and `choose_settings`' `defaults`."
     return dict(batch_size=PRESETS[cfg['preset']].batch_size)
 
+
+# %% ../nbs/08b_study_folders.ipynb #08aedf14
 def _bench(cfg:dict, out:Path, system:str, budgets, seeds, sets, validation:int=None, log:str=''):
     "One `sel_bench` command line of a study (resumable, its log beside its folder: `<folder><log>.log`)."
     args = ['.venv/bin/sel_bench', '--preset', cfg['preset'], '--no-progress', '--resume', '--experiments', system,
@@ -218,6 +220,8 @@ def top_settings(folder:Path, # a regime's validation folder: <system>/<settings
         if len(r := r[r.seed.isin(seeds)]): acc[f.parts[-3]] = r.test_full.mean()
     return sorted(acc, key=lambda n: -acc[n])[:k]
 
+
+# %% ../nbs/08b_study_folders.ipynb #e042fc58
 def study_commands(cfg:dict, # the study's configuration (`.ci/budget_full.json`)
                    step:str, # one of `STEPS`
                    regimes=None, budgets=None, # run only these (default: all of the configuration's)
