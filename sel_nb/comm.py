@@ -67,6 +67,7 @@ def counted_allreduce_hook(state:CommCounter, bucket):
     state.start(); state.count(bucket, buf.numel() * buf.element_size())
     return state.landed(default_hooks.allreduce_hook(state.process_group, bucket))
 
+# %% ../nbs/05c_comm.ipynb #b2b03fe8
 def counted_fp16_hook(state:CommCounter, bucket):
     "PyTorch's `fp16_compress_hook` (the gradients sent as float16), its bytes counted."
     state.start(); state.count(bucket, bucket.buffer().numel() * 2)
@@ -93,6 +94,7 @@ class CountedPowerSGD(CommCounter):
         p.error_dict.clear(); p.p_memory_dict.clear(); p.q_memory_dict.clear()
         p.start_powerSGD_iter = max(p.start_powerSGD_iter, p.iter + 1)
 
+# %% ../nbs/05c_comm.ipynb #002e2bec
 def counted_powersgd_hook(state:CountedPowerSGD, bucket):
     "PyTorch's `powerSGD_hook`, its bytes counted: the bucket in full while it still sends plain allreduce, else the P, Q and uncompressed elements it reports."
     p, buf = state.psgd, bucket.buffer()
@@ -130,11 +132,13 @@ def density_now(self:GuiltSparseState):
     if self.iter >= self.warmup_steps: return self.density
     return max(self.density, self.warmup[self.iter * len(self.warmup) // self.warmup_steps])
 
+# %% ../nbs/05c_comm.ipynb #b410e4fc
 @patch
 def n_sent(self:GuiltSparseState, n:int): # entries in the bucket
     "Entries sent from a bucket of `n`: the same on every rank (gloo gathers equal sizes), at least one."
     return min(n, max(1, math.ceil(self.density_now() * n)))
 
+# %% ../nbs/05c_comm.ipynb #3413c96c
 @patch
 def parts(self:GuiltSparseState, bucket):
     "The positions and sizes of the bucket's parameters, in the order its buffer holds their gradients."
@@ -156,6 +160,7 @@ def residual(self:GuiltSparseState, bucket):
     "The bucket's residual, laid out as its buffer."
     return _gathered(self.residuals, *self.parts(bucket), bucket.buffer())
 
+# %% ../nbs/05c_comm.ipynb #9f8f6de6
 @patch
 def accumulate(self:GuiltSparseState, keys:list, sizes:list, grad:torch.Tensor):
     "What a bucket would send if it sent everything: its gradient (DGC: the locally corrected momentum) plus the residual."
@@ -164,6 +169,7 @@ def accumulate(self:GuiltSparseState, keys:list, sizes:list, grad:torch.Tensor):
         _scattered(self.velocities, keys, sizes, grad)
     return grad + _gathered(self.residuals, keys, sizes, grad) if self.error_feedback else grad.clone()
 
+# %% ../nbs/05c_comm.ipynb #8ef612c0
 @patch
 def hold_back(self:GuiltSparseState, keys:list, sizes:list, acc:torch.Tensor, sent:torch.Tensor):
     "Keep what was not sent as the residual; DGC's momentum-factor masking clears the momentum of what was."

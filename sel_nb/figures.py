@@ -27,6 +27,7 @@ def seed_history(key:str):
 def _label(key): return SYSTEMS[key].label if key in SYSTEMS else key
 def _color(key): return SYSTEMS[key].color if key in SYSTEMS else '#777777'
 
+# %% ../nbs/09c_figures.ipynb #1a35d009
 @dataclass
 class FigureData:
     "What the panels draw from."
