@@ -68,12 +68,14 @@ def progress(self:SelectiveBackwardCB):
     planned = planned_epochs(l.phases) if getattr(l, 'phases', None) else 0
     return (l.epoch + l.iter / max(len(l.dl), 1)) / planned if planned else 0.0
 
+# %% ../nbs/05a_selective.ipynb #a3cc607b
 @patch
 def active(self:SelectiveBackwardCB):
     "Whether this batch is trained on a subset: inside the window `start`..`end` of the run's progress, and not a full batch of `full_every`."
     if self.full_every and (self.learn.iter + 1) % self.full_every == 0: return False
     return self.start <= self.progress() < self.end
 
+# %% ../nbs/05a_selective.ipynb #06abb2b4
 @patch
 def n_samples(self:SelectiveBackwardCB):
     "Samples in the training data (stale scores are kept per sample: they need a `DeviceLoader`, which says which ones a batch holds)."
@@ -81,6 +83,7 @@ def n_samples(self:SelectiveBackwardCB):
     if not hasattr(self.learn.dl, 'batch_idx'): raise ValueError("stale scores need the batches of a DeviceLoader (its batch_idx names their samples)")
     return len(self.learn.dl.ds)
 
+# %% ../nbs/05a_selective.ipynb #acb0e9ab
 @patch
 def state(self:SelectiveBackwardCB, device, n:int):
     "The score buffers, made on first use (or moved where the batches are)."
@@ -98,6 +101,7 @@ def remember(self:SelectiveBackwardCB, losses:torch.Tensor, labels:torch.Tensor)
     self.hist[pos] = losses; self.filled += len(losses)
     self.class_E = smoothed_by_class(self.class_E, *class_sums(losses, labels, len(self.class_E)), self.smoothing)
 
+# %% ../nbs/05a_selective.ipynb #5a36dd4a
 @patch
 def weights(self:SelectiveBackwardCB, scores:torch.Tensor, labels:torch.Tensor):
     "Each sample's weight under the rule."
@@ -113,6 +117,7 @@ def before_epoch(self:SelectiveBackwardCB):
     self.g = torch.Generator(self.learn.device).manual_seed(self.seed * 1_000_003 + self.learn.epoch + 7)
     self.kept = None
 
+# %% ../nbs/05a_selective.ipynb #2cf0e8b7
 @patch
 def before_batch(self:SelectiveBackwardCB):
     "Score the batch and keep `keep` of it, drawn by the rule's weights."
@@ -129,6 +134,7 @@ def before_batch(self:SelectiveBackwardCB):
     self.kept = draw_weighted(self.weights(scores, l.yb), k, self.g)
     l.xb, l.yb = l.xb[self.kept], l.yb[self.kept]
 
+# %% ../nbs/05a_selective.ipynb #2162dbe4
 @patch
 def after_loss(self:SelectiveBackwardCB):
     "What the training forward tells the stale and per-class rules: the trained samples' losses."
@@ -183,6 +189,7 @@ def freeze_blocks(model:nn.Module):
     "The blocks to freeze, front to back: the model's direct children that hold parameters."
     return [m for m in model.children() if any(True for _ in m.parameters())]
 
+# %% ../nbs/05a_selective.ipynb #8bf4d990
 def set_frozen(block:nn.Module, frozen:bool):
     "Freeze a block (no gradients, evaluation mode) or thaw it."
     for p in block.parameters(): p.requires_grad_(not frozen)
@@ -217,6 +224,7 @@ def unit_guilt(self:GuiltFreezeCB):
         vals.append(g.norm() / w.norm().clamp_min(1e-12))
     return torch.stack(vals)
 
+# %% ../nbs/05a_selective.ipynb #300cf88d
 @patch
 def observe(self:GuiltFreezeCB):
     "Each class's embarrassment, smoothed like the guilt, when `rise` may thaw a block."
