@@ -96,6 +96,7 @@ class MLP(nn.Module):
         self.fc1, self.fc2 = nn.Linear(dim, hidden), nn.Linear(hidden, dim)
     def forward(self, x): return self.fc2(F.gelu(self.fc1(x)))
 
+# %% ../nbs/05d_vit.ipynb #5f3addfb
 class Block(nn.Module):
     "A pre-norm transformer block: x + attention(norm(x)), then x + MLP(norm(x))."
     def __init__(self, dim:int, heads:int, mlp_ratio:int=2):
@@ -151,14 +152,17 @@ def attention_layers(model:nn.Module):
     "The model's `GatedAttention` layers, first to last (none for a ResNet)."
     return [m for m in model.modules() if isinstance(m, GatedAttention)]
 
+# %% ../nbs/05d_vit.ipynb #335a02b5
 def set_head_frozen(attn:GatedAttention, head:int, frozen:bool):
     "Freeze one head of `attn` (its `qkv` and `out` get no gradient) or thaw it."
     for p in attn.heads[head].parameters(): p.requires_grad_(not frozen)
 
+# %% ../nbs/05d_vit.ipynb #c0b2b6d8
 def track_gates(model:nn.Module, on:bool=True):
     "Ask every attention layer of `model` for its gates' gradients (`on`), or stop asking."
     for a in attention_layers(model): a.track = on
 
+# %% ../nbs/05d_vit.ipynb #3f3f4284
 def head_gate_grads(model:nn.Module):
     "The last backward's ∂L/∂g of every head, layers × heads (on the device)."
     return torch.stack([a.gate_grad for a in attention_layers(model)])
@@ -207,6 +211,7 @@ def heads_to_freeze(rel:list, # layers × heads: guilt over its start
         out += [(l, h) for h in ready[:max(0, len(active) - min_active)]]
     return out
 
+# %% ../nbs/05d_vit.ipynb #3f482b7b
 def at_random(chosen:list, # (layer, head) pairs `heads_to_freeze` chose
               frozen:set, widths:list, # (layer, head) already frozen; heads per layer
               gen:torch.Generator):
@@ -236,6 +241,7 @@ def check(self:HeadFreezeCB):
     for l, h in chosen:
         set_head_frozen(self.layers[l], h, True); self.frozen.append((l, h))
 
+# %% ../nbs/05d_vit.ipynb #aac407fe
 @patch
 def load_state_dict(self:HeadFreezeCB, sd):
     "Restore what `state_dict` saved (frozen heads as tuples)."
