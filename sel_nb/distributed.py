@@ -63,6 +63,7 @@ def comm_timeout(): # reads `SEL_COMM_TIMEOUT`
     if not 0 < seconds < float('inf'): raise ValueError(f"the collective timeout (--comm-timeout, SEL_COMM_TIMEOUT) is a number of seconds above 0, got {raw!r}")
     return seconds
 
+# %% ../nbs/05b_distributed.ipynb #43eab2c0
 def join_from_env(device=None, # the device asked for (default: CUDA when there is one)
                   timeout:float=None): # seconds a collective waits for a silent rank (default: `comm_timeout()`)
     "Join the process group that `torchrun` describes in the environment (gloo on CPU, NCCL on CUDA); returns this rank's device."
@@ -81,6 +82,7 @@ def leave(clean:bool=True): # whether every rank got here (an error skips the ba
     if clean: dist.barrier()
     dist.destroy_process_group()
 
+# %% ../nbs/05b_distributed.ipynb #b3fecf03
 def exit_rank(code:int=0): # the exit status
     "End a rank's process now: output flushed, no interpreter shutdown (gloo's worker threads may still release Python objects)."
     for f in (sys.stdout, sys.stderr): f.flush()
@@ -160,6 +162,7 @@ def wrap(self:DDPCB):
     self.state.bind(l.model)
     l.wrapper.register_comm_hook(self.state, self.hook)
 
+# %% ../nbs/05b_distributed.ipynb #a30e8d4b
 @patch
 def before_fit(self:DDPCB):
     "Refuse fewer than two ranks, sum the metrics over the ranks, wrap the model in DDP."
@@ -167,11 +170,13 @@ def before_fit(self:DDPCB):
     self.learn.reduce = sum_over_ranks  # every metric callback sums its epoch over the ranks
     self.wrap()
 
+# %% ../nbs/05b_distributed.ipynb #0e684d84
 @patch
 def before_phase(self:DDPCB):
     "Where a callback sets the step from its loss (the seed's loss-scaled rate), the loss is made the whole batch's."
     self.global_loss = any(isinstance(cb, LossScaledLRCB) for cb in self.learn.cbs)
 
+# %% ../nbs/05b_distributed.ipynb #8125195a
 @patch
 def before_batch(self:DDPCB):
     "Keep this rank's shard of the batch (a batch too small to shard is skipped by every rank)."
@@ -191,11 +196,13 @@ def after_backward(self:DDPCB):
     t = sum_over_ranks(torch.stack([l.loss.detach() * len(l.yb), torch.tensor(float(len(l.yb)), device=l.loss.device)]))
     l.loss = t[0] / t[1]
 
+# %% ../nbs/05b_distributed.ipynb #a7d5d004
 @patch
 def after_epoch(self:DDPCB):
     "Before the epoch is measured: rank 0's BatchNorm statistics everywhere, so every rank evaluates alike."
     for b in self.learn.model.buffers(): dist.broadcast(b, src=0)
 
+# %% ../nbs/05b_distributed.ipynb #6c35f6b7
 @patch
 def after_fit(self:DDPCB):
     "Unwrap: no DDP wrapper, metrics no longer summed over ranks."
@@ -212,6 +219,7 @@ def summary(self:DDPCB):
                 compression=rate, buffer_bytes_per_step=buffers, hook_seconds=self.state.seconds,
                 hook_seconds_per_step=self.state.seconds / max(self.state.iter, 1))
 
+# %% ../nbs/05b_distributed.ipynb #d6b43956
 @patch
 def state_dict(self:DDPCB):
     "Every rank's hook state (each rank's residuals are its own) as tensors and numbers, gathered for rank 0's checkpoint."
