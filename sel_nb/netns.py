@@ -66,6 +66,7 @@ class Node:
     "One machine: its host name, its network namespace and its address."
     host:str; ns:str; addr:str
 
+# %% ../nbs/05e_netns.ipynb #c6a5b9f6
 class Cluster:
     "`n` machines on one computer: network namespaces joined by veth pairs through a bridge, each link limited with tc."
     def __init__(self, n:int=2, # machines
@@ -151,6 +152,7 @@ def command(self:Cluster, node:Node, cmd:list, env:dict=None): # a machine, the 
     return ['ip', 'netns', 'exec', node.ns, 'unshare', '--uts', 'sh', '-c', f'hostname {node.host} && exec "$@"', 'sh',
             'env', *setenv, 'taskset', '-c', ','.join(map(str, mine)), *map(str, cmd)]
 
+# %% ../nbs/05e_netns.ipynb #ba2dd262
 @patch
 def counters(self:Cluster):
     "Bytes each machine's link has sent and received so far, `{host: (sent, received)}`: the interface's own counters."
@@ -259,6 +261,7 @@ class Job:
     def ok(self): return all(r.ok for r in self.runs.values())
     def failures(self): return [failure_line(r) for r in self.runs.values() if not r.ok]
 
+# %% ../nbs/05e_netns.ipynb #2a748b47
 def run_job(cluster:Cluster, argv:list, # a made cluster; sel_bench's arguments
             hosts:list=None, # the machines that start (default: all); the job still expects all of them
             env:dict=None, envs:dict=None, # variables for every machine; for one machine (`{host: vars}`)
@@ -284,6 +287,7 @@ def netns_parser():
     p.add_argument('argv', nargs=argparse.REMAINDER, help="-- then sel_bench's arguments")
     return p
 
+# %% ../nbs/05e_netns.ipynb #488ef24f
 def _interrupt(*_): raise KeyboardInterrupt
 
 @contextlib.contextmanager
@@ -294,6 +298,7 @@ def sigterm_as_interrupt():
     try: yield
     finally: signal.signal(signal.SIGTERM, old)
 
+# %% ../nbs/05e_netns.ipynb #df95e0f7
 def netns_main(args=None):
     "Make the machines, run `sel_bench` on them with the README's command, report one line a machine, take it all down."
     a = netns_parser().parse_args(args)
