@@ -125,6 +125,7 @@ def sel_adaptive_recipe(s:RunSetup):
     "The staged curriculum with a guilt threshold that holds 95% sparsity."
     return [stages_phase(s, GuiltMask(target=0.95))]
 
+# %% ../nbs/06_systems.ipynb #58367998
 def sel_class_recipe(s:RunSetup):
     "The staged curriculum with a guilt threshold per class, 95% sparsity on average, shared out by embarrassment."
     return [stages_phase(s, ClassGuilt(s.n_classes, target=0.95))]
@@ -179,6 +180,7 @@ def rs2_recipe(s:RunSetup):
     rounds = s.epochs(p.baseline_epochs * math.ceil(1 / p.rs2_ratio))
     return [Phase('rs2', RS2Phase(torch.arange(s.n_train), p.rs2_ratio, rounds, seed=s.seed))]
 
+# %% ../nbs/06_systems.ipynb #e94385bb
 def balanced_recipe(*make_cbs:Callable): # functions `RunSetup -> Callback`
     "A recipe: the Baseline's epochs, each drawn with chances inversely proportional to the class counts, with callbacks."
     def recipe(s:RunSetup):
@@ -186,11 +188,13 @@ def balanced_recipe(*make_cbs:Callable): # functions `RunSetup -> Callback`
         return [Phase('balanced', epochs, tuple(f(s) for f in make_cbs))]
     return recipe
 
+# %% ../nbs/06_systems.ipynb #9958c62d
 def logit_adjusted_recipe(s:RunSetup):
     "The Baseline's epochs with the logit-adjusted loss."
     loss = logit_adjusted_loss(s.labels, s.n_classes, s.preset.logit_tau)
     return [Phase('logit_adjusted', DensePhase(torch.arange(s.n_train), s.epochs(s.preset.baseline_epochs)), (LossFuncCB(loss),))]
 
+# %% ../nbs/06_systems.ipynb #281109dd
 def rho_prepare(s:RunSetup, train):
     "RHO-LOSS's irreducible-loss model, trained to convergence on `rho_holdout` of each class (`train_irreducible`; class-balanced where the classes are long-tailed) or read from `rho_cache`; its loss on every training sample."
     p = s.preset
@@ -208,6 +212,7 @@ def rho_prepare(s:RunSetup, train):
     s.log(f"irreducible-loss model {il['accuracy']:.1%} on its check split ({il['n_check']} images{', each class counting the same' if balanced else ''}){worst}, {il['epochs']} epochs{', cached' if il.get('cached') else ''}")
     return dict(train_idx=rest, irreducible=il['irreducible'], uncharged_flops=il['flops'], irreducible_accuracy=il['accuracy'], irreducible_epochs=il['epochs'])
 
+# %% ../nbs/06_systems.ipynb #5076fc44
 def rho_recipe(s:RunSetup):
     "RHO-LOSS: the Baseline's epochs over the samples not held back, in batches of n_B, each training on its top n_b by reducible loss."
     p, x = s.preset, s.extra
