@@ -60,6 +60,7 @@ CONTINUAL_PRESETS = {
     'resnet': ContinualPreset('resnet', 'fashion_mnist', 'resnet18', 8, epochs=1, batch_size=64, lr=1e-3, seeds=(0, 1, 2)),
 }
 
+# %% ../nbs/11c_continual_systems.ipynb #e9cfb6da
 def continual_model(p:ContinualPreset, train:ImageSet, device):
     "The preset's model for `train`, on `device`."
     if p.model == 'mlp': return build_mlp(math.prod(train.x.shape[1:]), train.n_classes, p.width).to(device)
@@ -81,22 +82,32 @@ class ContinualSetup:
         "One phase per task, its epochs on the task's samples, with `cbs` attached to each."
         return [Phase(f'task{t + 1}', DensePhase(idx, self.preset.epochs), tuple(cbs)) for t, idx in enumerate(self.tasks)]
 
+# %% ../nbs/11c_continual_systems.ipynb #cdfecb00
 def finetune_recipe(s):
     "Fine-tuning: the tasks one after another, nothing done to keep the earlier ones."
     return s.task_phases()
+
+# %% ../nbs/11c_continual_systems.ipynb #f9e6c038
 def joint_recipe(s):
     "Joint training: every task's data at once, in no sequence (the reference)."
     return [Phase('joint', DensePhase(torch.cat(s.tasks), s.preset.epochs))]
+
+# %% ../nbs/11c_continual_systems.ipynb #3292be5b
 def ewc_recipe(s):
     "The tasks in order, EWC's penalty anchoring the weights the earlier tasks needed."
     return s.task_phases(EWCCB(s.preset.ewc_lambda, s.preset.fisher_samples, s.acct))
+
+# %% ../nbs/11c_continual_systems.ipynb #1833a315
 def replay_recipe(capacity:int):
     "The tasks in order, samples of earlier tasks from a reservoir of `capacity` replayed with each batch."
     return lambda s: s.task_phases(ReplayCB(Reservoir(capacity, s.seed)))
+
+# %% ../nbs/11c_continual_systems.ipynb #93290b64
 def freeze_recipe(s):
     "The tasks in order, with guilt freezing of the blocks whose gradients stay small."
     return s.task_phases(GuiltFreezeCB(s.preset.freeze_threshold, every=max(1, len(s.tasks[0]) // s.preset.batch_size // 8)))
 
+# %% ../nbs/11c_continual_systems.ipynb #7bb24dca
 def sel_recipe(s):
     "The seed's guilt mask in every task, γ calibrated on one batch of the fresh model from the first task (without the loss-scaled learning rate: see the text)."
     p = s.preset
@@ -105,10 +116,12 @@ def sel_recipe(s):
     s.acct.add_overhead(trained_samples=len(batch[1]))
     return s.task_phases(GuiltMaskCB(GuiltMask(gamma=gamma)))
 
+# %% ../nbs/11c_continual_systems.ipynb #9620ea79
 def sel_class_recipe(s):
     "SEL with a guilt threshold per class (`ClassGuilt`): no calibration; each class keeps a share of its gradient that follows its embarrassment."
     return s.task_phases(ClassBatchesCB(ClassGuilt(s.train.n_classes, target=s.preset.target)))
 
+# %% ../nbs/11c_continual_systems.ipynb #87591b32
 def body_freeze_recipe(s):
     "The control for guilt freezing: the whole body frozen by fiat at the step guilt freezing's run (same seed and scenario) had frozen it."
     final = s.peers.final('guilt_freeze', s.seed) if s.peers is not None else None
@@ -116,6 +129,7 @@ def body_freeze_recipe(s):
         raise BenchmarkError("body_freeze freezes the body at the step guilt freezing did: run guilt_freeze first, in the same --out")
     return s.task_phases(BodyFreezeCB(json.loads(final.read_text())['body_frozen_step']))
 
+# %% ../nbs/11c_continual_systems.ipynb #959a6842
 CONTINUAL_SYSTEMS = {}
 for _s in [System('finetune', 'Fine-tuning', '#8c8c8c', finetune_recipe),
            System('joint', 'Joint training', '#000000', joint_recipe),
@@ -137,6 +151,7 @@ class TaskEvalCB(Callback):
         accs = task_accuracies(self.learn.model, self.test, self.tasks, self.scenario)
         self.learn.metrics = dict(tasks=accs, test_100=float(np.mean(accs)))
 
+# %% ../nbs/11c_continual_systems.ipynb #1cc8953e
 class SequenceRecorderCB(Callback):
     "Appends each finished epoch's row to `learn.rows`: the task, training loss and accuracy, every task's accuracy, cost so far."
     def __init__(self, acct:Accounting): self.acct = acct
@@ -148,6 +163,7 @@ class SequenceRecorderCB(Callback):
         row.update(acc_mean=float(np.mean(accs)), flops_measured_T=self.acct.executed / 1e12, time_s=self.acct.seconds, sparsity=r.sparsity)
         l.rows.append(row)
 
+# %% ../nbs/11c_continual_systems.ipynb #7e5cdbca
 def r_matrix(rows:list): # a run's history rows
     "R[i, j], the accuracy on task j after training on task i: the rows that end a phase (one row for joint training)."
     return np.array([[r[k] for k in r if k.startswith('acc_task')] for r in rows if r['task_end']])
