@@ -19,6 +19,7 @@ def sample_embarrassment(logits:torch.Tensor, # raw model outputs, B×K
     "Each sample's embarrassment: cross-entropy of `logits / temperature` against its label."
     return F.cross_entropy(logits.float() / temperature, labels, reduction='none')
 
+# %% ../nbs/02_embarrassment.ipynb #49519d7d
 def class_sums(values:torch.Tensor, # one value per sample, B
                labels:torch.Tensor, # classes, B
                n_classes:int): # number of classes K
@@ -26,10 +27,12 @@ def class_sums(values:torch.Tensor, # one value per sample, B
     sums = torch.zeros(n_classes, device=values.device, dtype=values.dtype).index_add_(0, labels, values)
     return sums, torch.bincount(labels, minlength=n_classes)
 
+# %% ../nbs/02_embarrassment.ipynb #d41a52e2
 def confidence(E:torch.Tensor): # per-class embarrassment
     "The seed's confidence, `max(0, 1 - E)` (NaN stays NaN: no samples, no confidence)."
     return (1 - E).clamp_min(0)
 
+# %% ../nbs/02_embarrassment.ipynb #5c758db9
 def pc_embarrassment(logits:torch.Tensor, # raw model outputs, B×K
                      labels:torch.Tensor, # true classes, B
                      n_classes:int=10, # number of classes K
