@@ -31,6 +31,7 @@ def sample_losses(model:nn.Module, # the scorer
     device = device or next(model.parameters()).device
     return embarrassment_scores(model, DeviceLoader(data, bs, device=device), temperature=1.0)
 
+# %% ../nbs/05_curriculum.ipynb #2f86dac5
 def class_pools(scores:torch.Tensor, # one difficulty score per sample
                 labels:torch.Tensor, # the samples' classes
                 n_classes:int): # number of classes
@@ -39,6 +40,7 @@ def class_pools(scores:torch.Tensor, # one difficulty score per sample
     order = order[torch.argsort(labels[order], stable=True)]
     return list(torch.split(order, torch.bincount(labels, minlength=n_classes).tolist()))
 
+# %% ../nbs/05_curriculum.ipynb #42e922c9
 def sort_classes_by_difficulty(train_data:ImageSet, # the training set
                                model:nn.Module, # the scorer (the seed passes the fresh model)
                                bs:int=1000): # scoring batch size
@@ -62,6 +64,7 @@ def fit_probe(model:nn.Module, # the fresh model (left unchanged; a copy is trai
     train_epoch(probe, DeviceLoader(train, bs, shuffle=True, idx=idx, seed=seed, device=device), opt)
     return probe, len(idx)
 
+# %% ../nbs/05_curriculum.ipynb #11be62d6
 def difficulty_scores(model:nn.Module, # the fresh model
                       train:ImageSet, # training set
                       scorer:str='untrained', # one of `SCORERS`
@@ -89,6 +92,7 @@ class Stage:
         if self.start >= self.end: raise ValueError(f"stage {self.name!r} is empty: window [{self.start}, {self.end})")
         if self.epochs < 1: raise ValueError(f"stage {self.name!r} is empty: {self.epochs} epochs")
 
+# %% ../nbs/05_curriculum.ipynb #fd41a673
 SEED_WINDOWS = [('Easy', 0.0, 0.25, 0.30), ('Medium', 0.20, 0.50, 0.45), ('Hard', 0.40, 0.65, 0.58),
                 ('Harder', 0.60, 0.82, 0.68), ('Hardest', 0.78, 1.0, 0.76)]
 
@@ -248,6 +252,7 @@ def rank_correlation(a:torch.Tensor, b:torch.Tensor):
     ra, rb = ra - ra.mean(), rb - rb.mean()
     return ((ra * rb).sum() / (ra.norm() * rb.norm())).item()
 
+# %% ../nbs/05_curriculum.ipynb #319a4068
 def order_agreement(scores:torch.Tensor, reference:torch.Tensor, labels:torch.Tensor, n_classes:int):
     "Mean over classes of the within-class rank correlation between two difficulty scorings."
     return sum(rank_correlation(scores[labels == c], reference[labels == c]) for c in range(n_classes)) / n_classes
