@@ -169,6 +169,7 @@ def fault_point(name:str, # the point, e.g. 'write', 'replace', 'batch'
         _fault_counts[spec, i] = _fault_counts.get((spec, i), 0) + 1
         if _fault_counts[spec, i] == rule.n: _act(rule, name, ctx)
 
+# %% ../nbs/07_faults.ipynb #e67ae8f3
 @contextlib.contextmanager
 def inject_faults(spec:str): # a `SEL_FAULT` spec (checked at once)
     "Set `SEL_FAULT` to `spec` inside a `with` block, with its counts reset: faults for a test in this process."
@@ -197,6 +198,7 @@ def write_bytes_atomic(path, # the file to write or replace (its folder is made 
         if isinstance(e, OSError): raise _write_failed(e, path) from e
         raise
 
+# %% ../nbs/07_faults.ipynb #b923fda2
 def write_text_atomic(path, # the file to write or replace
                       text:str, # the new content
                       encoding:str='utf-8'):
@@ -210,6 +212,7 @@ def save_torch_atomic(obj, # anything `torch.save` takes
     buf = io.BytesIO(); torch.save(obj, buf)
     write_bytes_atomic(path, buf.getbuffer())
 
+# %% ../nbs/07_faults.ipynb #ae0f0a94
 def savefig_atomic(fig, # a matplotlib figure
                    path, # the image file to write or replace; its suffix gives the format unless `format` is passed
                    **kwargs): # passed to `fig.savefig`, e.g. `dpi`, `bbox_inches`

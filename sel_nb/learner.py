@@ -44,17 +44,20 @@ class Learner:
     @property
     def device(self): return next(self.model.parameters()).device
 
+# %% ../nbs/04_learner.ipynb #522000d2
 @patch
 def add_cbs(self:Learner, cbs):
     "Attach callbacks (each must handle only events of the loop)."
     for cb in cbs: check_events(cb); cb.learn = self; self.cbs.append(cb)
     self.cbs.sort(key=lambda cb: cb.order)
 
+# %% ../nbs/04_learner.ipynb #6121f061
 @patch
 def remove_cbs(self:Learner, cbs):
     "Detach callbacks."
     for cb in cbs: self.cbs.remove(cb)
 
+# %% ../nbs/04_learner.ipynb #614223c7
 @patch
 def callback(self:Learner, event:str):
     "Run `event` through every attached callback that handles it, in `order`."
