@@ -63,6 +63,7 @@ def q_network(obs_dim:int, n_actions:int, hidden:tuple=(256, 256)):
     for a, b in zip(dims, dims[1:]): layers += [nn.Linear(a, b), nn.ReLU()]
     return nn.Sequential(*layers, nn.Linear(dims[-1], n_actions))
 
+# %% ../nbs/14a_dqn.ipynb #dcb0a1b9
 def q_flops(net:nn.Module, obs_dim:int, batch:int=2):
     "Executed FLOPs per sample of the network's forward and backward pass (`Flops`), measured with `FlopCounterMode`."
     m = copy.deepcopy(net)
@@ -75,10 +76,12 @@ def uniform_buffer(s:DQNSettings, obs_dim:int, n_actions:int, seed:int, alpha:fl
     "A uniform `ReplayBuffer` of the settings' capacity."
     return ReplayBuffer(s.buffer, obs_dim, seed)
 
+# %% ../nbs/14a_dqn.ipynb #8783fb3f
 def per_buffer(s:DQNSettings, obs_dim:int, n_actions:int, seed:int, alpha:float):
     "A `PrioritizedReplay` of the settings' capacity with PER's `alpha`."
     return PrioritizedReplay(s.buffer, obs_dim, seed, alpha=alpha)
 
+# %% ../nbs/14a_dqn.ipynb #821f660d
 def class_buffer(key:str): # a key of `CLASS_KEYS`
     "A function making a `ClassReplay` whose classes are `key`."
     return lambda s, obs_dim, n_actions, seed, alpha: ClassReplay(s.buffer, obs_dim, seed, n_actions=n_actions, key=key)
