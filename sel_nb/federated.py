@@ -128,6 +128,7 @@ def client_state_file(state_dir, partition:int):
     "The file of a client's state in `state_dir`."
     return Path(state_dir)/f'client{partition}.pt'
 
+# %% ../nbs/15_federated.ipynb #73029f56
 def _versions(state_dir, partition:int, before:int, void:int):
     "A client's saved states from before round `before`, by round, less the one of round `void`."
     ck = load_checkpoint(client_state_file(state_dir, partition)) or {}
@@ -139,6 +140,7 @@ def load_client_state(state_dir, partition:int, before:int, # a round
     versions = _versions(state_dir, partition, before, void)
     return versions[max(versions)] if versions else dict(sparse=None, residual=None, in_flight=None, in_flight_round=-1)
 
+# %% ../nbs/15_federated.ipynb #8c4fc32c
 def save_client_state(state_dir, partition:int, round:int, state:dict, void:int=-1):
     "Keep a client's state after `round` beside the one it started from (not `void`'s): a server resumed one round back finds what the client had."
     keep = _versions(state_dir, partition, round, void)
@@ -162,6 +164,7 @@ def query_file(state_dir, partition:int):
     "Where a client keeps the weights its last loss query brought."
     return Path(state_dir)/f'query{partition}.pt'
 
+# %% ../nbs/15_federated.ipynb #2eb9e162
 def queried_weights(state_dir, partition:int, round:int):
     "The weights round `round`'s loss query brought this client: a Power-of-Choice client it then chooses trains from them, and the model is not sent twice."
     ck = load_checkpoint(query_file(state_dir, partition))
