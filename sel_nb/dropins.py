@@ -139,6 +139,7 @@ def spend(self:FlopBudget, cost:float): # this rank's FLOPs of a step
     "Add a step's FLOPs, summed over the ranks, to the spend."
     self.spent += self.reduce(torch.tensor(cost, dtype=torch.float64, device=_device(self.meter.model))).item()
 
+# %% ../nbs/13_dropins.ipynb #0458c7b7
 @patch
 def start(self:FlopBudget, key):
     "A step of kind `key` begins (see `StepFlops`)."
@@ -152,6 +153,7 @@ def stop(self:FlopBudget):
         r = self.rule
         set_lr(r.learn.opt, r.lr * budget_lr(min(1.0, self.spent / self.flops), r.schedule, r.warmup, r.end))
 
+# %% ../nbs/13_dropins.ipynb #8158ea80
 @contextmanager
 def _counted(budget, batch):
     budget.start(budget.meter.kind(*batch))
