@@ -23,12 +23,14 @@ def class_tasks(n_classes:int=10, # classes of the dataset
     per = n_classes // n_tasks
     return [tuple(range(t * per, (t + 1) * per)) for t in range(n_tasks)]
 
+# %% ../nbs/11a_continual_tasks.ipynb #dcd637c9
 def task_of_class(tasks:list): # the classes of each task, from `class_tasks`
     "A tensor mapping each class to its task."
     owner = torch.empty(sum(len(t) for t in tasks), dtype=torch.long)
     for t, classes in enumerate(tasks): owner[list(classes)] = t
     return owner
 
+# %% ../nbs/11a_continual_tasks.ipynb #13ee75df
 def task_indices(labels:torch.Tensor, # the dataset's labels
                  tasks:list): # the classes of each task
     "The indices of each task's samples, in dataset order."
@@ -51,6 +53,7 @@ def within_task(logits:torch.Tensor, # B×K outputs
     "The logits with every class outside the sample's own task set to −∞: a task-incremental prediction."
     return logits.masked_fill(owner.to(logits.device)[None, :] != tasks[:, None], float('-inf'))
 
+# %% ../nbs/11a_continual_tasks.ipynb #378fe4af
 class TaskLoss:
     "The task-incremental loss: cross-entropy over the classes of each sample's own task (the task is given)."
     def __init__(self, owner:torch.Tensor): self.owner = owner # each class's task
