@@ -79,6 +79,7 @@ def diagonal_fisher(model:nn.Module, # the model, at the end of a task
             for n in names: total[n] += g[n].pow(2).sum(0)
     return [total[n] / len(y) for n in names]
 
+# %% ../nbs/11b_continual_methods.ipynb #783dd0a5
 class EWCCB(Callback):
     "Elastic weight consolidation (Kirkpatrick et al. 2017): after each task, its Fisher diagonal at the task's final weights; later tasks pay λ/2 · Σ F (θ − θ*)²."
     def __init__(self, lam:float, # the penalty's strength λ
@@ -113,6 +114,7 @@ class BodyWatchCB(Callback):
     def state_dict(self): return dict(steps=self.steps, frozen_at=self.frozen_at)
     def load_state_dict(self, sd): self.steps, self.frozen_at = sd['steps'], sd['frozen_at']
 
+# %% ../nbs/11b_continual_methods.ipynb #e6ef3673
 class BodyFreezeCB(Callback):
     "The control for guilt freezing: every block but the head frozen at training step `step` (after its backward pass, as `GuiltFreezeCB` freezes), by fiat; `step=None`: never."
     order = -5
