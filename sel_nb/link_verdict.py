@@ -60,6 +60,7 @@ def timing_rows(out):
     "The timing arm's jobs that ended well, one row each."
     return pd.DataFrame([r for r in read_rows(Path(out)/'timing'/'timing.jsonl') if r['ok']])
 
+# %% ../nbs/09g_link_verdict.ipynb #0865c505
 def timing_table(rows:pd.DataFrame):
     "Per (rate, hook) of `timing_rows`: repeats, step and hook time, bytes a step, measured link, `unlimited`, most busy cores, and `predicted_ms` by `comm_seconds`."
     if rows.empty: return rows
@@ -78,6 +79,7 @@ def paired_step_ratios(rows:pd.DataFrame, hook:str, rate:str):
     r = rows[rows.rate == rate].pivot_table(index='block', columns='hook', values='step_ms')
     return (r[hook] / r['allreduce']).dropna() if {hook, 'allreduce'} <= set(r.columns) else pd.Series(dtype=float)
 
+# %% ../nbs/09g_link_verdict.ipynb #e937a033
 def time_to_accuracy(runs:pd.DataFrame, # `with_targets(accuracy_runs(out))`
                      rows:pd.DataFrame, # `timing_rows(out)`
                      n_boot:int=4000, seed:int=0): # bootstrap draws; their seed
