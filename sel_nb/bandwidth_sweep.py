@@ -29,10 +29,12 @@ def hook_label(hook:str):
     return {'allreduce': 'dense allreduce', 'fp16': 'fp16', 'local': 'no communication', 'powersgd': f'PowerSGD rank {opt}',
             'guilt': f'guilt {float(opt or 0) * 100:g}%', 'randk': f'random-k {float(opt or 0) * 100:g}%'}[kind]
 
+# %% ../nbs/08c_bandwidth_sweep.ipynb #863105cb
 def sweep_folder(out, rate:str, hook:str):
     "The folder of one run of the sweep: `out/<rate>/<hook>`, a hook's `:` written `_`."
     return Path(out)/rate/hook.replace(':', '_')
 
+# %% ../nbs/08c_bandwidth_sweep.ipynb #7b02ccbc
 def finished(folder:Path, seeds):
     "Whether every seed's run of the reference system (the registry's, e.g. the Baseline) has its final summary, done."
     files = [folder/f'seed{s}'/f'final_{reference_system()}.json' for s in seeds]
