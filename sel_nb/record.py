@@ -187,17 +187,19 @@ for _name, (_file, _doc) in FOLDER_FILES.items():  # `folder.config`, `folder.su
     setattr(RunFolder, _name, property(lambda self, f=_file: self.path/f, doc=_doc))
 
 # %% ../nbs/07a_record.ipynb #003080bf
-_RUN_FILE = re.compile(r'(hist_(?P<h>.+)\.csv|final_(?P<f>.+)\.json)')  # a system's history or final summary
-
 @patch
 def histories(self:RunFolder):
     "The folder's history files, sorted."
     return sorted(self.path.glob('seed*/hist_*.csv'))
 
+# %% ../nbs/07a_record.ipynb #04d19d0e
 @patch
 def has_results(self:RunFolder):
     "Whether any system has a history here."
     return bool(self.histories())
+
+# %% ../nbs/07a_record.ipynb #3b12b8aa
+_RUN_FILE = re.compile(r'(hist_(?P<h>.+)\.csv|final_(?P<f>.+)\.json)')  # a system's history or final summary
 
 @patch
 def folder_runs(self:RunFolder,
@@ -243,6 +245,7 @@ def cpu_model():
     except OSError: pass
     return platform.processor() or platform.machine()
 
+# %% ../nbs/07a_record.ipynb #98515093
 def machine_info(device): # the run's device
     "What the run ran on."
     device = torch.device(device)
