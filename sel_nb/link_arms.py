@@ -65,6 +65,7 @@ def curve_area(folder:Path, seed:int):
     pts = pd.read_csv(folder/f'seed{seed}'/f'points_{ref}.csv').test_100.to_numpy(float)
     return float(pts.mean()) if len(pts) and np.isfinite(pts).all() else -math.inf
 
+# %% ../nbs/08d_link_arms.ipynb #27265f1b
 def choose_lrs(out, hooks, lrs, seeds): # the arm's folder, hooks, grid and tuning seeds
     "Per hook with a finished tuning run: the lr with the best `curve_area` averaged over `seeds`; `tried` (settings with every seed finished), `complete` (all of the grid), `edge` ('low', 'high' or '')."
     rows = []
@@ -151,6 +152,7 @@ def busy_cores(seconds:float=1.0):
     (t0, i0), _, (t1, i1) = ticks(), time.sleep(seconds), ticks()
     return (os.cpu_count() or 1) * (1 - (i1 - i0) / (t1 - t0)) if t1 > t0 else 0.0
 
+# %% ../nbs/08d_link_arms.ipynb #e2a6d3e7
 def wait_until_idle(max_busy:float=0.3, patience:float=600, every:float=30): # cores busy at most; seconds to wait; seconds between looks
     "Wait until at most `max_busy` cores are busy; returns what it measured last. A `RuntimeError` in one line when the machine stays busy for `patience` seconds."
     t0 = time.monotonic()
