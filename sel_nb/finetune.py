@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['FINETUNE_METHODS', 'METHODS', 'class_split', 'FinetuneMethod', 'register_method', 'classifier_name', 'new_head',
-           'lora_targets', 'adapt_model', 'lora_parameters', 'LoraGuiltCB', 'LoraRandomMaskCB', 'method_callbacks',
+           'lora_targets', 'lora_parameters', 'adapt_model', 'LoraGuiltCB', 'LoraRandomMaskCB', 'method_callbacks',
            'train_dense', 'finetune']
 
 # %% ../nbs/06a_finetune.ipynb #4d68d2f0
@@ -42,6 +42,7 @@ class FinetuneMethod:
         "The callbacks this method adds, for `seed`."
         return list(self.callbacks(seed)) if self.callbacks else []
 
+# %% ../nbs/06a_finetune.ipynb #b327aa22
 FINETUNE_METHODS = {}
 def register_method(m:FinetuneMethod):
     "Add a way of adapting to `FINETUNE_METHODS` (a key not yet taken)."
@@ -65,6 +66,7 @@ def classifier_name(model:nn.Module):
     "The name of the model's classifier, its last linear layer."
     return [n for n, m in model.named_modules() if isinstance(m, nn.Linear)][-1]
 
+# %% ../nbs/06a_finetune.ipynb #ed2970ec
 def new_head(model:nn.Module, n_classes:int):
     "Replace the classifier by a fresh one for `n_classes` (on the model's device); returns the model."
     name = classifier_name(model)
@@ -73,11 +75,17 @@ def new_head(model:nn.Module, n_classes:int):
     setattr(model.get_submodule(parent) if parent else model, leaf, nn.Linear(old.in_features, n_classes).to(old.weight.device))
     return model
 
+# %% ../nbs/06a_finetune.ipynb #4b0b0ca8
 def lora_targets(model:nn.Module):
     "PEFT's `target_modules` for the model, a regular expression over module names."
     if type(model).__name__ == 'ViT': return r'.*\.(qkv|out|fc1|fc2)'
     if type(model).__name__ == 'ResNet18': return r'(conv1|layer\d\.\d\.conv[12])'
     raise ValueError(f"no LoRA targets known for a {type(model).__name__}; use a ResNet18 or a ViT")
+
+# %% ../nbs/06a_finetune.ipynb #62398dc7
+def lora_parameters(model:nn.Module):
+    "The LoRA parameters of a PEFT model (the A and B matrices), nothing else."
+    return [p for n, p in model.named_parameters() if 'lora_' in n]
 
 # %% ../nbs/06a_finetune.ipynb #030c7dd4
 def adapt_model(model:nn.Module, # the pretrained model with its new classifier; changed in place
@@ -94,10 +102,6 @@ def adapt_model(model:nn.Module, # the pretrained model with its new classifier;
     except ImportError: raise ImportError("LoRA needs PEFT: pip install peft (it is among sel_nb's dev requirements)") from None
     config = LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.0, target_modules=lora_targets(model), modules_to_save=[head])
     return get_peft_model(model, config)
-
-def lora_parameters(model:nn.Module):
-    "The LoRA parameters of a PEFT model (the A and B matrices), nothing else."
-    return [p for n, p in model.named_parameters() if 'lora_' in n]
 
 # %% ../nbs/06a_finetune.ipynb #775e5f83
 class LoraGuiltCB(Callback):
@@ -134,6 +138,7 @@ def method_callbacks(method:str, seed:int=0):
     "The callbacks a method adds to plain training (its registry record's)."
     return FINETUNE_METHODS[method].make_callbacks(seed)
 
+# %% ../nbs/06a_finetune.ipynb #5268ab04
 def train_dense(model:nn.Module, train:ImageSet, epochs:int, lr:float=1e-3, bs:int=64, seed:int=0, cbs=()):
     "Train the model's trainable parameters on `train` for `epochs`; returns its `Accounting`."
     acct = Accounting(model, tuple(train.x.shape[1:]))
