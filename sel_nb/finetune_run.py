@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['MODELS', 'LR_GRID', 'FinetuneConfig', 'run_key', 'planned_rows', 'finetune_data', 'pretrained', 'adapt_row',
-           'run_finetuning', 'summarise', 'choose_lrs', 'summary_text', 'write_finetune_report', 'sel_finetune',
+           'summarise', 'choose_lrs', 'summary_text', 'write_finetune_report', 'run_finetuning', 'sel_finetune',
            'finetune_main']
 
 # %% ../nbs/08a_finetune_run.ipynb #f3538cfa
@@ -65,6 +65,7 @@ def run_key(model:str, method:str, lr:float):
     "The name of one adaptation's row in the run folder, e.g. `vit_head_lr0.01`."
     return f"{model}_{method}_lr{lr:g}"
 
+# %% ../nbs/08a_finetune_run.ipynb #e0f47541
 def planned_rows(cfg:FinetuneConfig):
     "(model, method, lr, seed) of every row of the run, in order."
     chosen = json.loads((Path(cfg.chosen)/'chosen.json').read_text()) if cfg.chosen else None
@@ -111,21 +112,6 @@ def adapt_row(cfg:FinetuneConfig, folder:RunFolder, row:tuple, nets:dict, data:t
     fault_point('row', model=model, method=method, seed=seed)
     return r
 
-def run_finetuning(cfg:FinetuneConfig, log=print):
-    "Every row of the run, then the summary (and, for a validation run, the chosen rates). Returns the rows as a DataFrame."
-    folder = RunFolder(cfg.out); cfg.out.mkdir(parents=True, exist_ok=True)
-    with RunLock(cfg.out, cfg.command):
-        if any(cfg.out.glob('seed*/final_*.json')) and not cfg.resume:
-            raise BenchmarkError(f"output folder {cfg.out} already holds results; pass --resume to continue them or --out to choose another folder")
-        remove_stale_temps(cfg.out)
-        rows = planned_rows(cfg)
-        data = finetune_data(cfg)
-        write_config(folder, cfg, evaluated_on=f'a validation split: {cfg.validation} target training images per class' if cfg.validation else 'the target classes\' test images')
-        nets = {m: pretrained(cfg, m, data[0], data[1], log) for m in cfg.models}
-        df = pd.DataFrame([adapt_row(cfg, folder, r, nets, data, log) for r in rows])
-        write_finetune_report(cfg, df, {m: pre for m, (_, pre) in nets.items()}, log)
-        return df
-
 # %% ../nbs/08a_finetune_run.ipynb #cc4507fa
 def summarise(rows:pd.DataFrame):
     "Mean ± std over seeds of each network, method and rate's measurements."
@@ -135,11 +121,13 @@ def summarise(rows:pd.DataFrame):
     out['trainable'] = g['trainable'].first(); out['seeds'] = g.size()
     return out.reset_index()
 
+# %% ../nbs/08a_finetune_run.ipynb #dd717357
 def choose_lrs(summary:pd.DataFrame):
     "Per network and method (`'model/method'`), the rate with the best mean accuracy."
     best = summary.loc[summary.groupby(['model', 'method'], sort=False)['test_acc_mean'].idxmax()]
     return {f'{r.model}/{r.method}': float(r.lr) for r in best.itertuples()}
 
+# %% ../nbs/08a_finetune_run.ipynb #c1a2ba71
 def summary_text(summary:pd.DataFrame, note:str=''):
     "The summary as a plain-text table."
     lines = [f"FINE-TUNING RESULTS {note}".rstrip(), f"{'model':9} {'method':16} {'lr':>7} {'target acc %':>14} {'trainable':>10} {'executed TFLOP':>16} {'time s':>13} seeds"]
@@ -162,6 +150,22 @@ def write_finetune_report(cfg:FinetuneConfig, rows:pd.DataFrame, pre:dict, log=p
     if cfg.validation: write_text_atomic(cfg.out/'chosen.json', json.dumps(choose_lrs(summary), indent=1))
     return summary
 
+# %% ../nbs/08a_finetune_run.ipynb #8a69fb93
+def run_finetuning(cfg:FinetuneConfig, log=print):
+    "Every row of the run, then the summary (and, for a validation run, the chosen rates). Returns the rows as a DataFrame."
+    folder = RunFolder(cfg.out); cfg.out.mkdir(parents=True, exist_ok=True)
+    with RunLock(cfg.out, cfg.command):
+        if any(cfg.out.glob('seed*/final_*.json')) and not cfg.resume:
+            raise BenchmarkError(f"output folder {cfg.out} already holds results; pass --resume to continue them or --out to choose another folder")
+        remove_stale_temps(cfg.out)
+        rows = planned_rows(cfg)
+        data = finetune_data(cfg)
+        write_config(folder, cfg, evaluated_on=f'a validation split: {cfg.validation} target training images per class' if cfg.validation else 'the target classes\' test images')
+        nets = {m: pretrained(cfg, m, data[0], data[1], log) for m in cfg.models}
+        df = pd.DataFrame([adapt_row(cfg, folder, r, nets, data, log) for r in rows])
+        write_finetune_report(cfg, df, {m: pre for m, (_, pre) in nets.items()}, log)
+        return df
+
 # %% ../nbs/08a_finetune_run.ipynb #2544eefd
 def sel_finetune(preset:str='quick', # the preset whose data, widths and ViT knobs are used
                  models:Param("networks: resnet18 and/or vit (default: both)", str, nargs='+')=None,
@@ -183,6 +187,7 @@ def sel_finetune(preset:str='quick', # the preset whose data, widths and ViT kno
                          data_dir, out, device, resume, command=' '.join(['sel_finetune'] + [shlex.quote(a) for a in sys.argv[1:]]))
     return run_finetuning(cfg)
 
+# %% ../nbs/08a_finetune_run.ipynb #7d851937
 def finetune_main(argv=None):
     "The `sel_finetune` console command: options with hyphens, one-line errors, exit status 2 on bad input, 130 when interrupted."
     args = parse_command(hyphenated_parser(sel_finetune, 'sel_finetune'), sys.argv[1:] if argv is None else argv)
