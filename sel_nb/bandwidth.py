@@ -133,6 +133,7 @@ def fixed_costs(table:pd.DataFrame):
     extra = (table.hook_ms - table.predicted_ms).groupby(table.hook, sort=False)
     return pd.DataFrame(dict(fixed_ms=extra.mean(), fixed_ms_std=extra.std()))
 
+# %% ../nbs/09e_bandwidth.ipynb #6d5e6dfd
 def model_break_even(table:pd.DataFrame, hook:str):
     "The bandwidth (Gbit/s) below which `hook` pays by `comm_seconds` with each hook's fixed cost: inf where it pays at every rate, 0 at none, NaN where it pays only above one (or dense DDP is not measured)."
     fixed = fixed_costs(table).fixed_ms

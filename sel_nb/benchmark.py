@@ -39,6 +39,7 @@ def make_out(out:Path):
         probe = out/f'.write_test.{os.getpid()}.tmp'; probe.write_text('ok'); probe.unlink()  # this process's own name
     except OSError as e: raise BenchmarkError(f"output folder {out} is not writable ({e.strerror or e})") from None
 
+# %% ../nbs/11_benchmark.ipynb #c8944563
 def check_out(folder:RunFolder, cfg:RunConfig):
     "Refuse to overwrite results unless resuming them, and to resume another preset's run, one with other settings or with another gradient hook."
     if folder.has_results() and not cfg.resume:
@@ -97,6 +98,7 @@ def load_data(cfg:RunConfig, device): # the run, and this rank's device
     data = tuple(d.to(device) for d in data or load_dataset(p.dataset, root=cfg.data_dir, download=False, **p.data))
     return validation_split(data[0], cfg.validation) if cfg.validation else data
 
+# %% ../nbs/11_benchmark.ipynb #ce2f4895
 def run_benchmark(cfg:RunConfig, # the run: preset, systems, seeds, folder, device, trial, processes, gradient hook
                   log=None): # where messages go (default: printed above the progress bars)
     "Run the benchmark: every system for every seed, then the summary and figures. Returns the summary table."
@@ -116,6 +118,7 @@ def run_benchmark(cfg:RunConfig, # the run: preset, systems, seeds, folder, devi
         finals = [run_system(e, cfg, s, data, folder, state, log) for s in cfg.seeds for e in cfg.experiments]
         return write_report(folder, cfg, finals, data[1], log) if main else None
 
+# %% ../nbs/11_benchmark.ipynb #e8c8781b
 def _check_budgets(budgets, cfg:RunConfig):
     "The budgets, sorted: positive shares, none twice, in a run of one process."
     budgets = tuple(sorted(float(b) for b in budgets))

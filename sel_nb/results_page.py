@@ -36,6 +36,7 @@ def curves_by_seed(runs:pd.DataFrame, # a row per run and point
     return {k: {str(s): {c: g[c].tolist() for c in columns} for s, g in by.groupby('seed')}
             for k, by in runs.groupby(key, sort=False)}
 
+# %% ../nbs/10_results_page.ipynb #62fc684b
 def study_curves(runs:pd.DataFrame): # `study_runs.csv`
     "The study's runs as curves: `{system: {seed: {column: [value per budget]}}}`, budgets in order."
     return curves_by_seed(runs, 'experiment', 'budget', STUDY_COLUMNS)
@@ -52,6 +53,7 @@ def linked_pages(out:Path, # the folder whose page links to the others
         else: missing.append(f'{page}: missing')
     return pages
 
+# %% ../nbs/10_results_page.ipynb #dafbe3f1
 def budget_pages(out:Path, # a study folder
                  missing:list): # where a folder without its page is named
     "Links to the pages of a study's folders, each `{name, href}`: `budget_<share>/index.html` in budget order, then `natural/`; a study of parts (a folder per system) names the part too."
@@ -268,6 +270,7 @@ def results_page_html(out:Path, # a results folder as `sel_bench` writes it, a s
                  data=json.dumps(data, separators=(',', ':'), ensure_ascii=False).replace('</', '<\\/'))
     return re.sub(r'\{\{(\w+)\}\}', lambda m: parts[m[1]], _asset('assets/results_page.html'))
 
+# %% ../nbs/10_results_page.ipynb #7dedbab0
 def write_results_page(out:Path, # a results folder, a study folder or a bandwidth sweep's
                        systems:dict=None): # as in `results_page_html`
     "Write the folder's results page, `out/index.html`; returns its path."
