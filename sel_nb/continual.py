@@ -125,6 +125,7 @@ def sel_continual(preset:str='quick', # smoke, quick or resnet
                           progress=not no_progress, command=' '.join(['sel_continual'] + [shlex.quote(a) for a in sys.argv[1:]]))
     return run_continual(cfg)
 
+# %% ../nbs/12_continual.ipynb #1b22f527
 def continual_main(argv=None):
     "The `sel_continual` console command: options with hyphens, one-line errors, exit status 2 on bad input, 130 when interrupted."
     args = parse_command(hyphenated_parser(sel_continual, 'sel_continual'), sys.argv[1:] if argv is None else argv)

@@ -253,6 +253,7 @@ def sel_fed(preset:str='quick', # smoke, quick or long (quick's federation for 3
                     command=' '.join(['sel_fed'] + [shlex.quote(a) for a in sys.argv[1:]]), **kw)
     return run_fed_study(cfg)
 
+# %% ../nbs/15b_fed_study.ipynb #e080af24
 def fed_main(argv=None):
     "The sel_fed console command: options with hyphens, one-line errors, exit status 2 on bad input, 130 when interrupted."
     args = parse_command(hyphenated_parser(sel_fed, 'sel_fed'), sys.argv[1:] if argv is None else argv)

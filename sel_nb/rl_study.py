@@ -200,6 +200,7 @@ def sel_rl(preset:str='quick', # smoke or quick (the zoo's settings in full)
                    command=' '.join(['sel_rl'] + [shlex.quote(a) for a in sys.argv[1:]]), **kw)
     return run_rl(cfg)
 
+# %% ../nbs/14d_rl_study.ipynb #3a0b6507
 def rl_main(argv=None):
     "The `sel_rl` console command: options with hyphens, one-line errors, exit status 2 on bad input, 130 when interrupted."
     args = parse_command(hyphenated_parser(sel_rl, 'sel_rl'), sys.argv[1:] if argv is None else argv)
