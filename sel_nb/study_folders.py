@@ -101,7 +101,7 @@ def refine_runs(runs:pd.DataFrame, # `validation_runs` of one regime or more
                 grid:dict, # the tuning grid (`system_grid`), with `refine`: axes (values of a setting) every system is searched along, from its choice outward only
                 budgets=None, # only these budgets (default: every budget run)
                 defaults:dict=None): # the preset's values: a run that leaves a setting out ran at it, so it is on that setting's axis
-    "The runs that show whether each choice is the best of its neighbours: per regime, system and budget, the settings next to the choice along each axis, one at a time, not yet run at that budget (each with the choice's seeds, in the folder of the same settings run at another budget if there is one)."
+    "The runs that show whether each choice is the best of its neighbours: per regime, system and budget, the settings next to the choice along each axis, one at a time, not yet run at that budget with the choice's seeds (each with the choice's seeds, in the folder of the same settings run at another budget if there is one)."
     todo, defaults = [], {k: float(v) for k, v in (defaults or {}).items()}
     for (regime, system), mine in runs.groupby(['regime', 'system']):
         axes = system_grid(grid, system, regime)
@@ -114,7 +114,7 @@ def refine_runs(runs:pd.DataFrame, # `validation_runs` of one regime or more
             if budgets is not None and budget not in budgets: continue
             best = best_settings(g).iloc[0]; chosen = filled(best.sets)
             if missing := [k for k in axes if k not in chosen]: raise ValueError(f"{system} in {regime}: its choice names no {missing[0]} and the preset gives no default for it")
-            tried = {key(s) for s in g.sets}
+            tried = {key(s) for s, seeds in zip(g.sets, g.seeds) if set(best.seeds) <= set(seeds)}  # a neighbour run with fewer seeds cannot compete with the choice (`best_settings`): it runs again with the choice's seeds
             for k, vals in axes.items():
                 vals = sorted(set(vals) | {chosen[k]}); i = vals.index(chosen[k])
                 for u in vals[max(i - 1, 0):i] + vals[i + 1:i + 2]:
