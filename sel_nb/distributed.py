@@ -8,7 +8,7 @@ __all__ = ['COMM_TIMEOUT', 'is_distributed', 'world_size', 'rank', 'is_main', 'f
            'DDPCB']
 
 # %% ../nbs/05b_distributed.ipynb #33f2cb85
-import contextlib, datetime, gc, os, re, sys, tempfile, warnings
+import contextlib, datetime, os, re, sys, tempfile, warnings
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -125,18 +125,20 @@ def shard(n:int, # samples in the global batch
     return slice(n * r // w, n * (r + 1) // w)
 
 # %% ../nbs/05b_distributed.ipynb #0d2b7d43
+# A hook's Python callback that holds the group (PyTorch's PowerSGD hook does) is released on a gloo worker thread just
+# after it ran. Were that the group's last reference, the group's destructor would join its own thread: "Resource
+# deadlock avoided", an abort. So every group `solo_group` made is kept, idle, until the interpreter ends.
+_SPENT_GROUPS = []
+
 @contextlib.contextmanager
 def solo_group():
     "A gloo process group of this process alone, inside the block: DDP and its hooks run, for tests and for counting bytes."
     if is_distributed(): raise RuntimeError("solo_group: this process is already in a process group")
-    # An earlier group lives on in the objects that held it (a DDP model, a hook's state). Were they freed by a garbage
-    # collection that a hook's Python callback starts on one of gloo's threads, that group's destructor would join its
-    # own thread: "Resource deadlock avoided", an abort. So unreachable objects are collected here, on this thread.
-    gc.collect()
     with tempfile.TemporaryDirectory() as d:
         dist.init_process_group('gloo', store=dist.FileStore(os.path.join(d, 'store'), 1), rank=0, world_size=1)
+        _SPENT_GROUPS.append(dist.group.WORLD)
         try: yield
-        finally: dist.destroy_process_group(); gc.collect()
+        finally: dist.destroy_process_group()
 
 # %% ../nbs/05b_distributed.ipynb #c2106270
 class DDPCB(Callback):
