@@ -139,7 +139,7 @@ def run_budgets(cfg:RunConfig, # the study: preset, systems, seeds, folder, devi
     runs += [replace(cfg, experiments=natural, out=cfg.out/NATURAL)] if natural else []
     make_out(cfg.out)
     for run in runs: run_benchmark(run, log)
-    text = write_study(cfg.out, f"preset {cfg.preset.name}, {regime_label(cfg.preset)}, seeds {' '.join(map(str, cfg.seeds))}")
+    text = write_study(cfg.out, f"preset {cfg.preset.name}, {regime_label(cfg.preset)}")  # each budget's line names its seeds
     write_results_page(cfg.out)  # the study's page: frontier, verdicts, links to each budget's page
     log(text)
     return text

@@ -112,11 +112,12 @@ def charged_verdicts(runs:pd.DataFrame):
 
 # %% ../nbs/09d_study.ipynb #e29b4105
 def format_verdicts(runs:pd.DataFrame, title:str=''):
-    "The study's verdicts, as printed: per budget, the best system and each contender against each control (\"beats\", \"loses to\", \"tied with\", or \"against … not measurable\")."
+    "The study's verdicts, as printed: per budget, the best system (and the seeds run there) and each contender against each control (\"beats\", \"loses to\", \"tied with\", or \"against … not measurable\")."
     v, best, lab = verdicts(runs), best_by_budget(runs), lambda k: SYSTEMS[k].label if k in SYSTEMS else k
     lines = [title] if title else []
     for b, r in best.iterrows():
-        lines.append(f"budget {b:g}: best {lab(r.experiment)} {r['mean']:.1f}" + (f" ± {r['std']:.1f}%" if r['std'] == r['std'] else '%'))
+        seeds = ' '.join(map(str, sorted(runs[runs.budget == b].seed.unique())))  # a budget's own: a folder's budgets may differ
+        lines.append(f"budget {b:g}: best {lab(r.experiment)} {r['mean']:.1f}" + (f" ± {r['std']:.1f}%" if r['std'] == r['std'] else '%') + f", seeds {seeds}")
         for _, x in v[v.budget == b].iterrows():
             spread = f" [{x.lo:+.2f}, {x.hi:+.2f}]" if x.n > 1 else ''
             said = f"{x.verdict} {lab(x.control)}" if x.verdict in ('beats', 'loses to', 'tied with') else f"against {lab(x.control)}: {x.verdict}"
