@@ -235,13 +235,16 @@ def verdict_matrix(studies:dict): # regime name -> its study folder
 # %% ../nbs/09d_study.ipynb #54daa92a
 def write_matrix(studies:dict, out:Path,
                  untimed=()): # regimes whose runs shared their cores: no wall-clock panel
-    "verdict_matrix.csv and .txt, and frontier.png with one column per regime (against executed FLOPs, and below against wall-clock), in `out`; returns the matrix."
+    "verdict_matrix.csv and .txt, and frontier.png with a column per regime, at most three to a row (against executed FLOPs, and below against wall-clock), in `out`; returns the matrix."
     import matplotlib.pyplot as plt
     out = Path(out); m = verdict_matrix(studies)
     write_text_atomic(out/'verdict_matrix.csv', m.to_csv(index=False))
     write_text_atomic(out/'verdict_matrix.txt', m.to_string(index=False) + '\n')
-    fig, axs = plt.subplots(2, len(studies), figsize=(5.5 * len(studies), 8.5), squeeze=False)
-    for (top, bottom), (regime, f) in zip(axs.T, studies.items()):
+    cols = min(3, len(studies)); rows = -(-len(studies) // cols)  # at most three regimes a row: readable at a page's width
+    fig, axs = plt.subplots(2 * rows, cols, figsize=(5.5 * cols, 8.5 * rows), squeeze=False)
+    panels = [(axs[2 * (i // cols), i % cols], axs[2 * (i // cols) + 1, i % cols]) for i in range(rows * cols)]
+    for top, bottom in panels[len(studies):]: top.set_axis_off(); bottom.set_axis_off()  # a last row's empty places
+    for (top, bottom), (regime, f) in zip(panels, studies.items()):
         runs, it = study_runs(f), irreducible_table(f)
         plot_frontier(runs, top, regime)
         if regime not in untimed: plot_frontier(runs, bottom, regime, x='minutes', irreducible_s=dict(zip(it.seed, it.seconds)))
