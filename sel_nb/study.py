@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['RESOLUTION', 'VERDICT_COLUMNS', 'STUDY_FILES', 'SHORT', 't_quantile', 'half_width', 'first_sustained', 'paired',
            'sign_flip_p', 'roles', 'verdicts', 'best_by_budget', 'charged_verdicts', 'format_verdicts', 'plot_frontier',
-           'accuracy_table', 'markdown_table', 'write_study', 'verdict_sign', 'matrix_cell', 'verdict_matrix',
-           'write_matrix', 'study_findings']
+           'accuracy_table', 'markdown_table', 'write_study', 'verdict_sign', 'matrix_cell', 'lead_cell',
+           'verdict_matrix', 'write_matrix', 'study_findings', 'against_strongest', 'verdict_tally']
 
 # %% ../nbs/09d_study.ipynb #ca78b2b8
 import itertools, math
@@ -219,14 +219,24 @@ def matrix_cell(g:pd.DataFrame, budget:float=None): # verdict rows of one conten
     if (g.n == 0).all(): return g.verdict.iloc[0]  # charged beyond the study's budgets: no control to pair with
     return ', '.join(one(x) for _, x in g.iterrows())
 
+# %% ../nbs/09d_study.ipynb #c6c0fb94
+def lead_cell(runs:pd.DataFrame, budget:float):
+    "The highest mean's lead over the next system at `budget`, paired by seed, as a matrix cell (`=RS2 +0.1±0.3`); a system that is the same run as the highest (its accuracy the same at every seed) is not a next."
+    at = runs[~runs.natural & (runs.budget == budget)].pivot_table(index='seed', columns='experiment', values='test_full')
+    order = at.mean().sort_values(ascending=False, kind='stable').index
+    nxt = next((k for k in order[1:] if not at[k].equals(at[order[0]])), None)
+    if nxt is None: return ''
+    r, name = paired(runs, order[0], nxt, budget), SHORT.get(nxt, SYSTEMS[nxt].label if nxt in SYSTEMS else nxt)
+    return f"{verdict_sign(r['verdict'])}{name} {r['mean'] * 100:+.1f}±{r['half'] * 100:.1f}" if r['n'] > 1 else f"?{name}"
+
 # %% ../nbs/09d_study.ipynb #5c441a10
 def verdict_matrix(studies:dict): # regime name -> its study folder
-    "One row per regime and budget: the best system, and each contender's verdicts against the controls, with uncharged work free and, in a column of its own, charged."
+    "One row per regime and budget: the system with the highest mean, its lead over the next (paired, so a tie shows), and each contender's verdicts against the controls, with uncharged work free and, in a column of its own, charged."
     rows = []
     for regime, out in studies.items():
         runs = study_runs(out); v, cv, best = verdicts(runs), charged_verdicts(runs), best_by_budget(runs)
         for b, r in best.iterrows():
-            row = dict(regime=regime, budget=b, best=SYSTEMS[r.experiment].label if r.experiment in SYSTEMS else r.experiment, best_acc=round(r['mean'], 1))
+            row = dict(regime=regime, budget=b, top=SYSTEMS[r.experiment].label if r.experiment in SYSTEMS else r.experiment, top_acc=round(r['mean'], 1), top_lead=lead_cell(runs, b))
             for c, g in v[v.budget == b].groupby('contender', sort=False): row[c] = matrix_cell(g)
             for c, g in cv[cv.budget == b].groupby('contender', sort=False): row[f'{c}, charged'] = matrix_cell(g, b)
             rows.append(row)
@@ -256,7 +266,7 @@ def write_matrix(studies:dict, out:Path,
 
 # %% ../nbs/09d_study.ipynb #b19fd002
 def study_findings(studies:dict): # regime name -> its study folder
-    "The study's headline numbers: ranges of paired differences (points), where a contender beat every control, and the natural-budget systems."
+    "The study's headline numbers: ranges of paired differences (points), where a contender beat every control, the natural-budget systems, and how many comparisons repeat another (a control that is the same run as another control of its cell)."
     v = pd.concat([verdicts(study_runs(f)).assign(regime=r) for r, f in studies.items()], ignore_index=True)
     runs = pd.concat([study_runs(f).assign(regime=r) for r, f in studies.items()], ignore_index=True)
     def diffs(c, k, regimes=None): return v[(v.contender == c) & (v.control == k) & v.regime.isin(regimes or list(studies))]['mean']
@@ -267,6 +277,26 @@ def study_findings(studies:dict): # regime name -> its study folder
     sweep = [(r, b, c) for (r, b, c), g in v.groupby(['regime', 'budget', 'contender']) if (g.verdict == 'beats').all()]
     natural = runs[runs.natural].groupby(['experiment', 'regime']).agg(budget=('budget', 'mean'), acc=('test_full', 'mean'))
     rho = runs[runs.experiment == 'rho_loss']
-    return dict(verdicts=v, diffs=diffs, steps=steps, sweep=sweep, natural=natural, n=len(v),
+    return dict(verdicts=v, diffs=diffs, steps=steps, sweep=sweep, natural=natural, n=len(v), repeats=int(v.duplicated(['regime', 'budget', 'contender', 'mean', 'half', 'n']).sum()),
                 fresh_share=trained('selective') / trained('random_subset'), rho_shift=(rho.charged - rho.budget).mean(),
                 baseline=fixed[fixed.experiment == 'baseline'].groupby(['regime', 'budget']).test_full.mean())
+
+# %% ../nbs/09d_study.ipynb #1396ef9f
+def against_strongest(v:pd.DataFrame, # verdict rows (`verdicts`) with a `regime` column
+                      val_acc:pd.Series): # validation accuracy by (regime, budget, system): each system's at its chosen settings
+    "Each contender's verdict row against its cell's strongest control (the best on validation); among controls tied there, its worst, and `tied`: how many distinct runs tied."
+    rows = []
+    for (r, b, c), g in v.groupby(['regime', 'budget', 'contender'], sort=False):
+        acc = val_acc[r, b].reindex(g.control.tolist()).to_numpy()
+        top = g[acc >= acc.max() - 1e-9]
+        rows.append({**top.loc[top['mean'].idxmin()].to_dict(), 'tied': top[['mean', 'half']].drop_duplicates().shape[0]})
+    return pd.DataFrame(rows)
+
+# %% ../nbs/09d_study.ipynb #e201f73e
+def verdict_tally(g:pd.DataFrame): # verdict rows, e.g. one contender against the strongest control of each cell
+    "The rows in words: the range of the paired differences, how many cells each verdict took, and how many of the wins and losses were by less than a point."
+    said = g.verdict.map(lambda s: s if s in ('beats', 'loses to', 'tied with') else 'not measurable')
+    n = said.value_counts().reindex(['beats', 'tied with', 'loses to', 'not measurable']).dropna().astype(int)
+    small = (said.isin(['beats', 'loses to']) & (g['mean'].abs() < RESOLUTION * 100)).sum()
+    return (f"{g['mean'].min():+.1f} to {g['mean'].max():+.1f} points ({', '.join(f'{w} in {m}' for w, m in n.items())} of {len(g)} cells"
+            + (f"; {small} of the wins and losses by less than a point" if small else '') + ')')
