@@ -171,13 +171,13 @@ def study_runs(out:Path): # a study folder
 IRREDUCIBLE = 'irreducible'  # the folder of a study (a regime) that keeps RHO-LOSS's irreducible-loss models (`rho_cache`)
 
 def irreducible_table(out:Path): # a study folder
-    "RHO-LOSS's irreducible-loss models of a study, one row per seed: check accuracy (%), epochs, and cost in TFLOPs, in budgets of that seed's Baseline and in seconds (NaN where the model did not record them)."
+    "RHO-LOSS's irreducible-loss models of a study, one row per seed: check accuracy (%) and its worst class's, epochs, and cost in TFLOPs, in budgets of that seed's Baseline and in seconds (NaN where the model did not record them)."
     files = sorted((Path(out)/IRREDUCIBLE).glob('irreducible_*.json'))
-    if not files: return pd.DataFrame(columns=['seed', 'accuracy', 'epochs', 'best_epoch', 'TFLOPs', 'budgets', 'seconds'])
+    if not files: return pd.DataFrame(columns=['seed', 'accuracy', 'worst_class', 'epochs', 'best_epoch', 'TFLOPs', 'budgets', 'seconds'])
     t = pd.DataFrame([json.loads(f.read_text()) for f in files]).sort_values('seed')
     runs = study_runs(out); base = runs[(runs.experiment == 'baseline') & ~runs.natural]
     unit = (base.flops_measured_T / base.budget).groupby(base.seed).mean()  # a budget of 1, in executed TFLOPs
-    return pd.DataFrame(dict(seed=t.seed, accuracy=t.accuracy * 100, epochs=t.epochs, best_epoch=t.best_epoch,
+    return pd.DataFrame(dict(seed=t.seed, accuracy=t.accuracy * 100, worst_class=t.get('worst_class', math.nan) * 100, epochs=t.epochs, best_epoch=t.best_epoch,
                              TFLOPs=t.flops / 1e12, budgets=t.flops / 1e12 / t.seed.map(unit).values,
                              seconds=t.get('seconds', math.nan))).reset_index(drop=True)
 

@@ -325,7 +325,7 @@ def test_study_page(driver, study):
     irr = pd.read_csv(study/'irreducible.csv')
     models = js(driver, '[...document.querySelectorAll("#irreducible-table tbody tr")].map(r => [...r.cells].map(c => c.textContent))')
     assert [m[:2] for m in models] == [[str(s), f'{a:.1f}'] for s, a in zip(irr.seed, irr.accuracy)] and list(irr.seed) == [0, 1]
-    assert all(m[5] != '—' for m in models)  # each model's seconds recorded
+    assert [m[2] for m in models] == [f'{w:.1f}' for w in irr.worst_class] and all(m[6] != '—' for m in models)  # each model's worst class and seconds recorded
     shot(driver, 'results_page_verdicts')
     links = js(driver, '[...document.querySelectorAll("#pages a")].map(a => a.getAttribute("href"))')
     assert links[:3] == ['budget_0.5/index.html', 'budget_1/index.html', 'natural/index.html'] and all((study/l).is_file() for l in links)
