@@ -297,6 +297,7 @@ def verdict_tally(g:pd.DataFrame): # verdict rows, e.g. one contender against th
     "The rows in words: the range of the paired differences, how many cells each verdict took, and how many of the wins and losses were by less than a point."
     said = g.verdict.map(lambda s: s if s in ('beats', 'loses to', 'tied with') else 'not measurable')
     n = said.value_counts().reindex(['beats', 'tied with', 'loses to', 'not measurable']).dropna().astype(int)
+    word = {'beats': ('win', 'wins'), 'tied with': ('tie', 'ties'), 'loses to': ('loss', 'losses'), 'not measurable': ('not measurable',) * 2}
     small = (said.isin(['beats', 'loses to']) & (g['mean'].abs() < RESOLUTION * 100)).sum()
-    return (f"{g['mean'].min():+.1f} to {g['mean'].max():+.1f} points ({', '.join(f'{w} in {m}' for w, m in n.items())} of {len(g)} cells"
+    return (f"{g['mean'].min():+.1f} to {g['mean'].max():+.1f} points ({', '.join(f'{m} {word[w][m > 1]}' for w, m in n.items())} in {len(g)} cells"
             + (f"; {small} of the wins and losses by less than a point" if small else '') + ')')
