@@ -96,13 +96,14 @@ def best_by_budget(runs:pd.DataFrame):
     return best.assign(mean=best['mean'] * 100, std=best['std'] * 100).set_index('budget')
 
 # %% ../nbs/09d_study.ipynb #7037a598
-def charged_verdicts(runs:pd.DataFrame):
+def charged_verdicts(runs:pd.DataFrame,
+                     below:bool=False): # against the largest budget run no larger than the charged cost (understating the loss), not the smallest that covers it
     "The contenders with uncharged work (RHO-LOSS's model) read with it charged: each against the controls at the smallest budget run that covers its charged cost."
     fixed, rows = runs[~runs.natural], []
     budgets = sorted(fixed.budget.unique())
     for (c, b), g in fixed[fixed.charged > fixed.budget + 1e-9].groupby(['experiment', 'budget']):
         if SYSTEMS.get(c) is None or SYSTEMS[c].role != 'contender': continue
-        cover = [x for x in budgets if x >= g.charged.mean() - 1e-9]
+        cover = [x for x in budgets if x <= g.charged.mean() + 1e-9][::-1] if below else [x for x in budgets if x >= g.charged.mean() - 1e-9]
         for k in roles(runs, 'control'):
             r = paired(runs, c, k, b, budget_b=cover[0]) if cover else None
             rows.append(dict(budget=b, contender=c, control=k, control_budget=cover[0] if cover else math.nan, charged=g.charged.mean(),
